@@ -1,0 +1,194 @@
+"""The normalized model every source produces and every rule judges.
+
+Sources (live Artifact Registry, the Container Registry bucket, any OCI registry, a
+`pulumi stack export`, the policy pack's resource properties) all become these few frozen
+dataclasses, so a rule is written once and means the same at deploy time and at night.
+
+A value that could not be known (a preview-time unknown, a field the scan could not read)
+is `UNKNOWN`, never a guessed default: rules report such a value as undetermined instead of
+passing it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Literal
+
+
+class _Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown.UNKNOWN
+Unknown = Literal[_Unknown.UNKNOWN]
+
+
+def is_unknown(value: object) -> bool:
+    return value is UNKNOWN
+
+
+TargetKind = Literal["repository", "bucket", "project", "container-registry", "image"]
+
+GrantShape = Literal[
+    "iam-member",  # one member, non-authoritative (…IamMember)
+    "iam-binding",  # one role, authoritative for that role (…IamBinding)
+    "iam-policy",  # the whole policy, authoritative (…IamPolicy / live getIamPolicy)
+    "bucket-acl",  # a bucket ACL entry
+    "default-object-acl",  # a default object ACL entry
+]
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    """What a finding is about. `name` is the resource's own full name where it has one."""
+
+    kind: TargetKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An IAM condition. Kept only as evidence: a condition never makes a grant safe."""
+
+    expression: str
+    title: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role given to one principal on one target, through one shape.
+
+    ACL entries are normalized too: `role` is `acl:READER|WRITER|OWNER` and `member` uses IAM
+    spelling (`allUsers`, `user:a@b`, `group:…`, `domain:…`).
+    """
+
+    target: ResourceRef
+    role: str
+    member: str
+    shape: GrantShape
+    condition: Condition | None = None
+    source: str = ""  # a Pulumi URN or the API the grant was read from, for evidence
+
+
+@dataclass(frozen=True)
+class IamDeclaration:
+    """An IAM resource as declared in a stack, for cross-resource rules (authoritative conflicts)."""
+
+    target: ResourceRef
+    shape: GrantShape
+    role: str | None  # None for a whole-policy resource
+    source: str
+
+
+@dataclass(frozen=True)
+class CleanupCondition:
+    tag_state: str | None = None  # TAGGED | UNTAGGED | ANY (None = ANY)
+    tag_prefixes: tuple[str, ...] = ()
+    version_name_prefixes: tuple[str, ...] = ()
+    package_name_prefixes: tuple[str, ...] = ()
+    older_than_seconds: float | None = None
+    newer_than_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class MostRecentVersions:
+    keep_count: int | None = None
+    package_name_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CleanupPolicy:
+    id: str
+    action: str  # DELETE | KEEP
+    condition: CleanupCondition | None = None
+    most_recent_versions: MostRecentVersions | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    """An Artifact Registry repository and the settings the rules judge."""
+
+    ref: ResourceRef
+    format: str | Unknown = "DOCKER"
+    mode: str | Unknown = "STANDARD_REPOSITORY"
+    immutable_tags: bool | Unknown = False
+    cleanup_policies: tuple[CleanupPolicy, ...] | Unknown = ()
+    cleanup_dry_run: bool | Unknown = False
+    scanning: str | Unknown = "INHERITED"  # INHERITED | DISABLED (AR's enablementConfig)
+    kms_key_name: str | None | Unknown = None
+    labels: Mapping[str, str] | Unknown = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A Cloud Storage bucket the registry depends on (Container Registry's, or the audit's reports)."""
+
+    ref: ResourceRef
+    uniform_access: bool | Unknown = False
+    public_access_prevention: str | Unknown = "inherited"  # enforced | inherited
+    is_container_registry: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LegacyRegistry:
+    """A Container Registry (gcr.io) registry: a `gcp.container.Registry` or a live `artifacts.*` bucket."""
+
+    ref: ResourceRef  # kind container-registry, name e.g. "eu.gcr.io/my-project"
+    bucket: str | Unknown
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image (manifest digest) in a repository, with every tag that points at it."""
+
+    repository: ResourceRef
+    package: str  # image name inside the registry, e.g. "models/llm"
+    digest: str | None  # None when not known yet (an image a stack is about to build)
+    tags: tuple[str, ...]
+    size_bytes: int | None = None
+    uploaded: datetime | None = None
+    source: str = ""
+
+    @property
+    def ref(self) -> ResourceRef:
+        name = f"{self.package}@{self.digest}" if self.digest else f"{self.package}:{','.join(self.tags)}"
+        return ResourceRef("image", name)
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """Everything known about one registry estate at one moment, from one source."""
+
+    repositories: tuple[Repository, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    legacy_registries: tuple[LegacyRegistry, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    iam_declarations: tuple[IamDeclaration, ...] = ()
+    images: tuple[Image, ...] = ()
+    # Targets whose IAM could be read completely (live) or is declared authoritatively:
+    # only for those can drift say a member was "added" rather than "not declared here".
+    iam_complete_targets: frozenset[ResourceRef] = frozenset()
+
+    def merged(self, other: RegistryState) -> RegistryState:
+        return RegistryState(
+            repositories=self.repositories + other.repositories,
+            buckets=self.buckets + other.buckets,
+            legacy_registries=self.legacy_registries + other.legacy_registries,
+            grants=self.grants + other.grants,
+            iam_declarations=self.iam_declarations + other.iam_declarations,
+            images=self.images + other.images,
+            iam_complete_targets=self.iam_complete_targets | other.iam_complete_targets,
+        )

@@ -1,0 +1,95 @@
+"""Settings both the policy pack (`--policy-pack-config`) and the audit (`--config`) accept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Semantic versioning with an optional `v` and pre-release part; Docker tags cannot carry `+build`.
+DEFAULT_VERSION_TAG_PATTERN = (
+    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+    r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
+)
+DEFAULT_REQUIRED_LABELS = ("owner", "model")
+
+# JSON schema of each setting, shared by the pack's config schema and the audit's --config check.
+SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
+    "allowedAdmins": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^(group|serviceAccount|principal|principalSet):"},
+        "default": [],
+        "description": "Principals allowed to hold admin-class roles (groups, service accounts, workload identities).",
+    },
+    "versionTagPattern": {
+        "type": "string",
+        "minLength": 1,
+        "default": DEFAULT_VERSION_TAG_PATTERN,
+        "description": "Regular expression a version tag matches (default: semantic versioning, optional v).",
+    },
+    "requiredLabels": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"},
+        "default": list(DEFAULT_REQUIRED_LABELS),
+        "description": "Labels every repository carries.",
+    },
+    "adminRoles": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^(roles/|projects/|organizations/)"},
+        "default": [],
+        "description": "Extra roles (e.g. custom roles) that count as admin-class.",
+    },
+}
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    allowed_admins: tuple[str, ...] = ()
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN
+    required_labels: tuple[str, ...] = DEFAULT_REQUIRED_LABELS
+    admin_roles: tuple[str, ...] = ()
+
+    @property
+    def version_regex(self) -> re.Pattern[str]:
+        return re.compile(self.version_tag_pattern)
+
+    def is_version_tag(self, tag: str) -> bool:
+        return self.version_regex.search(tag) is not None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Settings:
+        """Build from the camelCase config both tools accept; unknown keys are the caller's business."""
+
+        def str_list(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            value = raw.get(key, list(default))
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(f"{key}: expected a list of strings, got {value!r}")
+            return tuple(value)
+
+        pattern = raw.get("versionTagPattern", DEFAULT_VERSION_TAG_PATTERN)
+        if not isinstance(pattern, str) or not pattern:
+            raise SettingsError(f"versionTagPattern: expected a non-empty regular expression, got {pattern!r}")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SettingsError(f"versionTagPattern: not a valid regular expression ({exc})") from None
+        admins = str_list("allowedAdmins", ())
+        for member in admins:
+            if not re.match(SETTINGS_SCHEMA["allowedAdmins"]["items"]["pattern"], member):
+                raise SettingsError(
+                    f"allowedAdmins: {member!r} is not allowed; use group:, serviceAccount:, "
+                    "principal:// or principalSet:// principals"
+                )
+        return cls(
+            allowed_admins=admins,
+            version_tag_pattern=pattern,
+            required_labels=str_list("requiredLabels", DEFAULT_REQUIRED_LABELS),
+            admin_roles=str_list("adminRoles", ()),
+        )
