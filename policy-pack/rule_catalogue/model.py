@@ -73,8 +73,8 @@ class Grant:
     """
 
     target: ResourceRef
-    role: str
-    member: str
+    role: str | Unknown
+    member: str | Unknown
     shape: GrantShape
     condition: Condition | None = None
     source: str = ""  # a Pulumi URN or the API the grant was read from, for evidence
@@ -181,6 +181,8 @@ class RegistryState:
     # Targets whose IAM could be read completely (live) or is declared authoritatively:
     # only for those can drift say a member was "added" rather than "not declared here".
     iam_complete_targets: frozenset[ResourceRef] = frozenset()
+    # When the state was observed; cleanup simulation ages images against it.
+    observed_at: datetime | None = None
 
     def merged(self, other: RegistryState) -> RegistryState:
         return RegistryState(
@@ -191,4 +193,5 @@ class RegistryState:
             iam_declarations=self.iam_declarations + other.iam_declarations,
             images=self.images + other.images,
             iam_complete_targets=self.iam_complete_targets | other.iam_complete_targets,
+            observed_at=self.observed_at or other.observed_at,
         )
