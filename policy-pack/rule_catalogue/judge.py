@@ -51,3 +51,22 @@ def judge(state: RegistryState, settings: Settings, rule_ids: Iterable[str] | No
         for result in checks[rule_id](state, settings):
             (findings if isinstance(result, Finding) else undetermined).append(result)
     return Judgement(tuple(findings), tuple(undetermined))
+
+
+def judge_history(
+    previous: RegistryState,
+    current: RegistryState,
+    settings: Settings,
+    unread_repositories: Iterable[str] = (),
+) -> Judgement:
+    """`version-tag-moved` and `version-deleted` against an earlier audit's inventory."""
+    from .checks import history
+
+    return Judgement(tuple(history.moved_and_deleted(previous, current, settings, frozenset(unread_repositories))))
+
+
+def judge_drift(declared: RegistryState, live: RegistryState, settings: Settings) -> Judgement:
+    """`iam-drift` and `config-drift`: the live estate against the stack's declared state."""
+    from .checks import drift
+
+    return Judgement(tuple(drift.iam_drift(declared, live, settings)) + tuple(drift.config_drift(declared, live, settings)))

@@ -1,0 +1,224 @@
+"""The audit report: the one document every output format is rendered from.
+
+Built once from the judged findings plus what the scan could and could not read. Formats only
+render it; none re-judges anything. Its JSON shape is documented by `schemas/report.schema.json`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rule_catalogue.findings import Finding, Undetermined
+from rule_catalogue.model import Image, RegistryState, Repository, is_unknown
+from rule_catalogue.rules import RULES, SEVERITY_ORDER
+
+from . import __version__
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """Something the scan could not read. Any of these makes the report incomplete."""
+
+    source: str
+    target: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportFinding:
+    rule_id: str
+    title: str
+    severity: str
+    resource: str
+    message: str
+    remediation: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    evidence: Mapping[str, Any]
+    source_location: str | None = None
+
+    @classmethod
+    def from_finding(cls, finding: Finding) -> ReportFinding:
+        rule = RULES[finding.rule_id]
+        return cls(
+            rule_id=finding.rule_id,
+            title=rule.title,
+            severity=rule.severity,
+            resource=finding.resource,
+            message=finding.message,
+            remediation=rule.remediation,
+            frameworks=tuple(str(f) for f in rule.frameworks),
+            evidence=dict(finding.evidence),
+            source_location=finding.source_location,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": self.severity,
+            "resource": self.resource,
+            "message": self.message,
+            "remediation": list(self.remediation),
+            "frameworks": list(self.frameworks),
+            "evidence": _jsonable(self.evidence),
+            "source_location": self.source_location,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: datetime
+    target: Mapping[str, Any]
+    complete: bool
+    errors: tuple[ScanError, ...]
+    findings: tuple[ReportFinding, ...]
+    undetermined: tuple[Undetermined, ...]
+    inventory: Mapping[str, Any]
+    rules_evaluated: tuple[str, ...]
+    timings: Mapping[str, float] = field(default_factory=dict)
+    kind: str = "scan"  # scan | check
+
+    def at_or_above(self, severity: str) -> list[ReportFinding]:
+        floor = SEVERITY_ORDER[severity]
+        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor]
+
+    def summary(self) -> dict[str, Any]:
+        by_severity = Counter(f.severity for f in self.findings)
+        by_rule = Counter(f.rule_id for f in self.findings)
+        return {
+            "total": len(self.findings),
+            "by_severity": {s: by_severity.get(s, 0) for s in ("critical", "high", "medium", "low")},
+            "by_rule": dict(sorted(by_rule.items())),
+            "undetermined": len(self.undetermined),
+            "errors": len(self.errors),
+            # Only a complete scan with no findings may be called compliant.
+            "status": "incomplete" if not self.complete else ("compliant" if not self.findings else "non-compliant"),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "tool": {"name": "model-registry-guard", "version": __version__},
+            "generated_at": self.generated_at.isoformat(),
+            "target": _jsonable(self.target),
+            "complete": self.complete,
+            "errors": [{"source": e.source, "target": e.target, "message": e.message} for e in self.errors],
+            "summary": self.summary(),
+            "rules_evaluated": list(self.rules_evaluated),
+            "inventory": _jsonable(self.inventory),
+            "findings": [f.to_json() for f in self.findings],
+            "undetermined": [{"rule_id": u.rule_id, "resource": u.resource, "reason": u.reason}
+                             for u in self.undetermined],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def inventory_of(state: RegistryState) -> dict[str, Any]:
+    """What was seen: repositories with their settings, images with their tags, buckets."""
+    images_by_repo: dict[str, list[Image]] = {}
+    for image in state.images:
+        images_by_repo.setdefault(image.repository.name, []).append(image)
+    repo_names = {r.ref.name for r in state.repositories} | set(images_by_repo)
+    settings = {r.ref.name: _repository_json(r) for r in state.repositories}
+    repositories = []
+    for name in sorted(repo_names):
+        images = sorted(images_by_repo.get(name, ()), key=lambda i: (i.package, i.digest or ""))
+        repositories.append({
+            "name": name,
+            "settings": settings.get(name),
+            "images": [_image_json(i) for i in images],
+        })
+    return {
+        "repositories": repositories,
+        "buckets": [{"name": b.ref.name, "uniform_access": _plain(b.uniform_access),
+                     "public_access_prevention": _plain(b.public_access_prevention),
+                     "container_registry": b.is_container_registry} for b in state.buckets],
+        "legacy_registries": [r.ref.name for r in state.legacy_registries],
+        "iam_grants": len(state.grants),
+        "images": len(state.images),
+        "tags": sum(len(i.tags) for i in state.images),
+    }
+
+
+def build_report(
+    *,
+    generated_at: datetime,
+    target: Mapping[str, Any],
+    errors: Sequence[ScanError],
+    findings: Iterable[Finding],
+    undetermined: Iterable[Undetermined],
+    inventory: Mapping[str, Any],
+    rules_evaluated: Iterable[str],
+    timings: Mapping[str, float] | None = None,
+    kind: str = "scan",
+) -> Report:
+    ordered = sorted(
+        (ReportFinding.from_finding(f) for f in findings),
+        key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule_id, f.resource, f.message),
+    )
+    return Report(
+        generated_at=generated_at,
+        target=target,
+        complete=not errors,
+        errors=tuple(errors),
+        findings=tuple(ordered),
+        undetermined=tuple(undetermined),
+        inventory=inventory,
+        rules_evaluated=tuple(rules_evaluated),
+        timings=dict(timings or {}),
+        kind=kind,
+    )
+
+
+def _image_json(image: Image) -> dict[str, Any]:
+    return {
+        "package": image.package,
+        "digest": image.digest,
+        "tags": sorted(image.tags),
+        "size_bytes": image.size_bytes,
+        "uploaded": image.uploaded.isoformat() if image.uploaded else None,
+    }
+
+
+def _repository_json(repo: Repository) -> dict[str, Any]:
+    policies: Any = repo.cleanup_policies
+    return {
+        "format": _plain(repo.format),
+        "mode": _plain(repo.mode),
+        "immutable_tags": _plain(repo.immutable_tags),
+        "cleanup_policies": None if is_unknown(policies) else [_jsonable(p) for p in policies],
+        "cleanup_dry_run": _plain(repo.cleanup_dry_run),
+        "vulnerability_scanning": _plain(repo.scanning),
+        "kms_key_name": _plain(repo.kms_key_name),
+        "labels": None if is_unknown(repo.labels) else dict(repo.labels),  # type: ignore[arg-type]
+    }
+
+
+def _plain(value: Any) -> Any:
+    return None if is_unknown(value) else value
+
+
+def _jsonable(value: Any) -> Any:
+    """Evidence and settings to plain JSON values (dataclasses, tuples, datetimes, UNKNOWN)."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_unknown(value):
+        return None
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
