@@ -63,7 +63,8 @@ def _manifest(config: _Blob, layer: _Blob, content_seed: str) -> bytes:
 
 def _check(resp: httpx.Response, *expected: int) -> httpx.Response:
     if resp.status_code not in expected:
-        raise RuntimeError(f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: {resp.text[:300]}")
+        raise RuntimeError(f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: "
+                           f"{resp.text[:300]}")
     return resp
 
 
@@ -71,7 +72,8 @@ def _ensure_blob(client: httpx.Client, base: str, repo: str, blob: _Blob, mount_
     if client.head(f"{base}/v2/{repo}/blobs/{blob.digest}").status_code == 200:
         return
     if mount_from and mount_from != repo:
-        resp = client.post(f"{base}/v2/{repo}/blobs/uploads/", params={"mount": blob.digest, "from": mount_from})
+        resp = client.post(f"{base}/v2/{repo}/blobs/uploads/",
+                           params={"mount": blob.digest, "from": mount_from})
         if resp.status_code == 201:
             return
         _check(resp, 202)  # mount refused: the registry opened a normal upload instead
@@ -140,7 +142,11 @@ def seed_model_registry(base_url: str, repos: int | Sequence[str] = 5, tags_per_
         for blob in (config, layer):
             _ensure_blob(client, base, names[0], blob, None)
         # Blobs first (cross-mounted from the first repo), then every manifest in parallel.
-        list(pool.map(lambda n: [_ensure_blob(client, base, n, b, names[0]) for b in (config, layer)], names))
+        def link_blobs(name: str) -> None:
+            for blob in (config, layer):
+                _ensure_blob(client, base, name, blob, names[0])
+
+        list(pool.map(link_blobs, names))
 
         def push(job: tuple[str, list[str]]) -> tuple[str, list[str], str]:
             name, group = job

@@ -70,7 +70,8 @@ class LocalRegistry:
 
     def start(self) -> LocalRegistry:
         if shutil.which(REGISTRY_BINARY) is None:
-            raise RuntimeError(f"{REGISTRY_BINARY} not found: install the Debian package docker-registry (./dev does)")
+            raise RuntimeError(f"{REGISTRY_BINARY} not found: install the Debian package "
+                               "docker-registry (./dev does)")
         self._tmp = Path(tempfile.mkdtemp(prefix="localreg-"))
         last_error = ""
         for _ in range(3):  # the free port can be taken between probing and binding

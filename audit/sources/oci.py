@@ -1,0 +1,616 @@
+"""OCI Distribution source: lists repositories, tags and manifest digests of a registry, read-only.
+
+Why an in-house client: no Python library covers async + correct Link pagination + Google's
+tags/list `manifest` extension together (see shared/reference/local-components.md §5). The
+audit only sends GET and HEAD. Anything it could not read becomes a `SourceError` naming the
+repository or tag, so the report can say `complete: false` instead of skipping it silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import ipaddress
+import random
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+from rule_catalogue.model import Image, RegistryState, ResourceRef
+
+from audit.sources.errors import SourceError
+
+SOURCE: Final = "oci"
+
+MANIFEST_TYPES: Final = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+# distribution answers a HEAD without this list with 404 for OCI manifests.
+ACCEPT_MANIFESTS: Final = ", ".join(MANIFEST_TYPES)
+GOOGLE_USERNAME: Final = "oauth2accesstoken"
+_DIGEST_RE: Final = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
+_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+_MAX_PAGES: Final = 100_000
+
+TokenProvider = Callable[[], str]
+
+
+class StaticToken:
+    """A token provider holding a fixed secret; its repr never shows the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "StaticToken(***)"
+
+
+def google_adc_token_provider(
+        scopes: Sequence[str] = ("https://www.googleapis.com/auth/cloud-platform",)) -> TokenProvider:
+    """Access tokens from Application Default Credentials, refreshed when they expire."""
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(scopes=list(scopes))
+
+    def provide() -> str:
+        if not credentials.valid:
+            credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+        return str(credentials.token)
+
+    return provide
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure header parsers (property-tested: they never raise on arbitrary text).
+
+@dataclass(frozen=True)
+class BearerChallenge:
+    realm: str
+    service: str | None = None
+    scope: str | None = None
+
+
+_PARAM_RE: Final = re.compile(r'([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
+
+
+def parse_www_authenticate(header: str) -> BearerChallenge | None:
+    """`Bearer realm="…",service="…",scope="…"` -> BearerChallenge; anything else -> None."""
+    text = header.strip()
+    if text[:6].lower() != "bearer" or (len(text) > 6 and not text[6].isspace()):
+        return None
+    params: dict[str, str] = {}
+    for match in _PARAM_RE.finditer(text[6:]):
+        value = match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.setdefault(match.group(1).lower(), value)
+    realm = params.get("realm")
+    if not realm:
+        return None
+    return BearerChallenge(realm, params.get("service") or None, params.get("scope") or None)
+
+
+_LINK_RE: Final = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,<]*)*)")
+
+
+def parse_link_next(header: str) -> str | None:
+    """The `rel="next"` target of an RFC 8288 Link header (possibly relative), or None."""
+    for match in _LINK_RE.finditer(header):
+        for param in match.group(2).split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+                return match.group(1).strip()
+    return None
+
+
+def parse_retry_after(header: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not header:
+        return None
+    text = header.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def is_loopback_host(host: str) -> bool:
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url_allowed(url: str) -> None:
+    """Only https, except plain http to a loopback host (local registries, tests)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+        return
+    raise ValueError(
+        f"refusing {parts.scheme or 'scheme-less'} URL to host {parts.hostname or '?'}: only https is "
+        "allowed (plain http only to loopback: 127.0.0.0/8, ::1, localhost)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+
+@dataclass(frozen=True)
+class OciInventory:
+    """What one scan of one registry saw. `complete` is False when anything was not read."""
+
+    registry: str  # host[:port], the ResourceRef name of every image's repository
+    images: tuple[Image, ...]
+    repositories: tuple[str, ...]
+    errors: tuple[SourceError, ...]
+    requests: int
+    tags: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    def to_state(self) -> RegistryState:
+        return RegistryState(images=self.images)
+
+
+class _FetchError(Exception):
+    """One request that failed for good; the message is safe to show (no credentials)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP layer: concurrency, rate limit, retries, bearer auth, request counting.
+
+@dataclass
+class _Http:
+    client: httpx.AsyncClient
+    concurrency: int
+    max_retries: int
+    rate_limit: float | None
+    token_provider: TokenProvider | None = field(repr=False, default=None)
+    backoff_base: float = 0.2
+    backoff_cap: float = 10.0
+    retry_after_cap: float = 60.0
+    requests: int = 0
+    _sem: asyncio.Semaphore = field(init=False, repr=False)
+    _rate_lock: asyncio.Lock = field(init=False, repr=False)
+    _next_slot: float = field(init=False, default=0.0)
+    _tokens: dict[tuple[str, str | None, str | None], str] = field(
+        init=False, repr=False, default_factory=dict)
+    _token_locks: dict[tuple[str, str | None, str | None], asyncio.Lock] = field(
+        init=False, repr=False, default_factory=dict)
+    _by_hint: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    _secrets: set[str] = field(init=False, repr=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._sem = asyncio.Semaphore(max(1, self.concurrency))
+        self._rate_lock = asyncio.Lock()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    async def _throttle(self) -> None:
+        if not self.rate_limit:
+            return
+        async with self._rate_lock:
+            now = time.monotonic()
+            wait = self._next_slot - now
+            self._next_slot = max(now, self._next_slot) + 1.0 / self.rate_limit
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        delay = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
+        return float(delay / 2 + random.uniform(0, delay / 2))  # jitter: retries of many tasks spread out
+
+    async def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        await self._throttle()
+        async with self._sem:
+            self.requests += 1
+            return await self.client.request(method, url, headers=dict(headers))
+
+    async def _send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        """Send with bounded retries on 429/5xx/connection errors/timeouts."""
+        attempt = 0
+        while True:
+            try:
+                resp = await self._send_once(method, url, headers)
+            except httpx.TransportError as exc:
+                if attempt >= self.max_retries:
+                    raise _FetchError(f"{type(exc).__name__} after {attempt + 1} attempts: "
+                                      f"{self.redact(str(exc)) or 'no detail'}") from None
+                await asyncio.sleep(self._backoff(attempt, None))
+                attempt += 1
+                continue
+            if resp.status_code in _RETRY_STATUS and attempt < self.max_retries:
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                await asyncio.sleep(self._backoff(attempt, retry_after))
+                attempt += 1
+                continue
+            return resp
+
+    async def _token(self, challenge: BearerChallenge) -> str:
+        check_url_allowed(challenge.realm)  # never send a Google token over plain http
+        key = (challenge.realm, challenge.service, challenge.scope)
+        lock = self._token_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one token request per scope even when 16 tasks hit 401 together
+            if key in self._tokens:
+                return str(self._tokens[key])
+            params = {k: v for k, v in (("service", challenge.service), ("scope", challenge.scope)) if v}
+            headers = {"Accept": "application/json"}
+            if self.token_provider is not None:
+                try:
+                    secret = await asyncio.to_thread(self.token_provider)
+                except Exception as exc:
+                    raise _FetchError(f"token provider failed: {type(exc).__name__}") from None
+                self._secrets.add(secret)
+                basic = base64.b64encode(f"{GOOGLE_USERNAME}:{secret}".encode()).decode()
+                self._secrets.add(basic)
+                headers["Authorization"] = f"Basic {basic}"
+            url = str(httpx.URL(challenge.realm).copy_merge_params(params))
+            resp = await self._send("GET", url, headers)
+            if resp.status_code != 200:
+                raise _FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} answered "
+                                  f"{resp.status_code} for scope {challenge.scope or '-'}")
+            try:
+                body = resp.json()
+                token = body.get("token") or body.get("access_token")
+            except (ValueError, AttributeError):
+                token = None
+            if not isinstance(token, str) or not token:
+                raise _FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} returned no token")
+            self._secrets.add(token)
+            self._tokens[key] = token
+            return token
+
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      scope_hint: str | None = None) -> httpx.Response:
+        """One logical request; on 401 with a Bearer challenge, fetch a token and retry once.
+        `scope_hint` (e.g. `repository:a/b:pull`) lets later requests send the cached token up front."""
+        base = dict(headers or {})
+        send = dict(base)
+        if scope_hint and scope_hint in self._by_hint:
+            send["Authorization"] = f"Bearer {self._by_hint[scope_hint]}"
+        resp = await self._send(method, url, send)
+        if resp.status_code != 401:
+            return resp
+        challenge = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
+        if challenge is None:
+            return resp
+        try:
+            token = await self._token(challenge)
+        except ValueError as exc:
+            raise _FetchError(str(exc)) from None
+        if scope_hint:
+            self._by_hint[scope_hint] = token
+        send = dict(base)
+        send["Authorization"] = f"Bearer {token}"
+        return await self._send(method, url, send)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry walk
+
+def _describe(resp: httpx.Response) -> str:
+    """Status plus the registry's error codes (not the raw body: it could echo anything)."""
+    codes = ""
+    try:
+        body = resp.json()
+        if isinstance(body, dict) and isinstance(body.get("errors"), list):
+            codes = ",".join(str(e.get("code")) for e in body["errors"] if isinstance(e, dict))[:200]
+    except Exception:
+        codes = ""
+    return f"HTTP {resp.status_code}" + (f" {codes}" if codes else "")
+
+
+def _json_object(resp: httpx.Response, what: str) -> dict[str, Any]:
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise _FetchError(f"{what}: expected JSON, got content type {ctype or 'none'!r}")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise _FetchError(f"{what}: response is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _FetchError(f"{what}: expected a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _ms_to_datetime(value: object) -> datetime | None:
+    """GCR sends times as strings of ms, Artifact Registry as ints."""
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        ms = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise _FetchError(f"bad time value {str(value)[:40]!r}") from None
+    if ms <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise _FetchError(f"time value out of range {ms}") from None
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        raise _FetchError(f"bad size value {str(value)[:40]!r}") from None
+
+
+@dataclass(frozen=True)
+class _ManifestInfo:
+    digest: str
+    tags: tuple[str, ...]
+    size: int | None
+    uploaded: datetime | None
+
+
+@dataclass(frozen=True)
+class _TagListing:
+    tags: tuple[str, ...]
+    manifests: tuple[_ManifestInfo, ...] | None  # None: no Google `manifest` map
+    children: tuple[str, ...]
+
+
+def _parse_manifest_map(raw: object) -> list[_ManifestInfo]:
+    if not isinstance(raw, dict):
+        raise _FetchError("`manifest` is not a JSON object")
+    out = []
+    for digest, info in raw.items():
+        if not isinstance(digest, str) or not _DIGEST_RE.match(digest) or not isinstance(info, dict):
+            raise _FetchError(f"bad `manifest` entry {str(digest)[:80]!r}")
+        tags = info.get("tag") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise _FetchError(f"bad tag list for {digest}")
+        uploaded = _ms_to_datetime(info.get("timeUploadedMs")) or _ms_to_datetime(info.get("timeCreatedMs"))
+        out.append(_ManifestInfo(digest, tuple(tags), _int_or_none(info.get("imageSizeBytes")), uploaded))
+    return out
+
+
+class _Scanner:
+    def __init__(self, base_url: str, http: _Http, page_size: int) -> None:
+        self.base = base_url.rstrip("/")
+        self.host = urlsplit(self.base).netloc
+        self.http = http
+        self.page_size = page_size
+        self.errors: list[SourceError] = []
+        self.images: list[Image] = []
+        self.tag_count = 0
+
+    def error(self, target: str, message: str) -> None:
+        self.errors.append(SourceError(SOURCE, target, self.http.redact(message)))
+
+    async def _paged(self, first_url: str, what: str, scope: str,
+                     last_param: Callable[[dict[str, Any]], str | None] | None) -> list[dict[str, Any]]:
+        """Follow `Link: rel=next` (relative URLs resolved); if there is none but the page was full,
+        fall back to `last=` (older registries paginate without a Link header)."""
+        pages: list[dict[str, Any]] = []
+        url: str | None = first_url
+        seen: set[str] = set()
+        while url is not None:
+            if url in seen or len(pages) >= _MAX_PAGES:
+                raise _FetchError(f"{what}: pagination loops at {urlsplit(url).path}?{urlsplit(url).query}")
+            seen.add(url)
+            try:
+                check_url_allowed(url)  # a Link header must not lead us off to plain http
+            except ValueError as exc:
+                raise _FetchError(f"{what}: next page {exc}") from None
+            resp = await self.http.request("GET", url, headers={"Accept": "application/json"},
+                                           scope_hint=scope)
+            if resp.status_code != 200:
+                raise _FetchError(f"{what}: {_describe(resp)}")
+            body = _json_object(resp, what)
+            pages.append(body)
+            nxt = parse_link_next(resp.headers.get("Link", ""))
+            if nxt is not None:
+                url = urljoin(url, nxt)
+            elif last_param is not None and (last := last_param(body)) is not None:
+                url = str(httpx.URL(first_url).copy_merge_params({"n": str(self.page_size), "last": last}))
+            else:
+                url = None
+        return pages
+
+    async def catalog(self) -> list[str]:
+        seen: set[str] = set()
+
+        def fallback(body: dict[str, Any]) -> str | None:
+            repos = body.get("repositories")
+            if not isinstance(repos, list) or len(repos) < self.page_size or not isinstance(repos[-1], str):
+                return None
+            new = {r for r in repos if isinstance(r, str)} - seen
+            seen.update(new)
+            # A registry that ignores `last` returns the same page again: stop instead of looping.
+            return repos[-1] if new else None
+
+        first = f"{self.base}/v2/_catalog?n={self.page_size}"
+        names: list[str] = []
+        for body in await self._paged(first, "catalog", "registry:catalog:*", fallback):
+            repos = body.get("repositories")
+            if repos is None:
+                repos = []
+            if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
+                raise _FetchError("catalog: `repositories` is not a list of names")
+            names.extend(repos)
+        return sorted(set(names))
+
+    async def tag_listing(self, repo: str) -> _TagListing:
+        scope = f"repository:{repo}:pull"
+        url = f"{self.base}/v2/{quote(repo, safe='/')}/tags/list"
+        tags: list[str] = []
+        manifests: list[_ManifestInfo] | None = None
+        children: list[str] = []
+        for body in await self._paged(url, "tags/list", scope, None):
+            page_tags = body.get("tags")
+            if page_tags is None:  # distribution: a repo whose manifests were all deleted
+                page_tags = []
+            if not isinstance(page_tags, list) or not all(isinstance(t, str) for t in page_tags):
+                raise _FetchError("tags/list: `tags` is not a list of strings")
+            tags.extend(page_tags)
+            if "manifest" in body:
+                manifests = (manifests or []) + _parse_manifest_map(body["manifest"])
+            child = body.get("child")
+            if isinstance(child, list):
+                children.extend(c for c in child if isinstance(c, str) and c)
+        return _TagListing(tuple(sorted(set(tags))), None if manifests is None else tuple(manifests),
+                           tuple(children))
+
+    async def head_digest(self, repo: str, tag: str) -> str:
+        url = f"{self.base}/v2/{quote(repo, safe='/')}/manifests/{quote(tag, safe='')}"
+        resp = await self.http.request("HEAD", url, headers={"Accept": ACCEPT_MANIFESTS},
+                                       scope_hint=f"repository:{repo}:pull")
+        if resp.status_code != 200:
+            raise _FetchError(f"HEAD manifest: {_describe(resp)}")
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype not in MANIFEST_TYPES:
+            raise _FetchError(f"HEAD manifest: unexpected content type {ctype or 'none'!r}")
+        digest = str(resp.headers.get("Docker-Content-Digest", "")).strip()
+        if not _DIGEST_RE.match(digest):
+            raise _FetchError("HEAD manifest: missing or malformed Docker-Content-Digest header")
+        return digest
+
+    async def scan_repo(self, repo: str) -> tuple[str, ...]:
+        """Read one repository; returns Google `child` repositories to visit too."""
+        target = f"{self.host}/{repo}"
+        try:
+            listing = await self.tag_listing(repo)
+        except _FetchError as exc:
+            self.error(target, str(exc))
+            return ()
+        self.tag_count += len(listing.tags)
+        by_digest: dict[str, set[str]] = {}
+        meta: dict[str, _ManifestInfo] = {}
+        to_head: list[str] = list(listing.tags)
+        if listing.manifests is not None:
+            # Google's extension already maps digest -> tags: no HEAD per tag.
+            for info in listing.manifests:
+                by_digest.setdefault(info.digest, set()).update(info.tags)
+                meta[info.digest] = info
+            mapped = {t for tags in by_digest.values() for t in tags}
+            to_head = [t for t in listing.tags if t not in mapped]  # fail closed on gaps in the map
+
+        async def head(tag: str) -> tuple[str, str | None]:
+            try:
+                return tag, await self.head_digest(repo, tag)
+            except _FetchError as exc:
+                self.error(f"{target}:{tag}", str(exc))
+                return tag, None
+
+        for tag, digest in await asyncio.gather(*(head(t) for t in to_head)):
+            if digest is not None:
+                by_digest.setdefault(digest, set()).add(tag)
+        for digest, tags in by_digest.items():
+            known = meta.get(digest)
+            self.images.append(Image(
+                repository=ResourceRef("repository", self.host), package=repo, digest=digest,
+                tags=tuple(sorted(tags)), size_bytes=known.size if known else None,
+                uploaded=known.uploaded if known else None, source=f"{SOURCE}:{self.base}",
+            ))
+        return tuple(f"{repo}/{c}" for c in listing.children)
+
+
+def _in_shard(repo: str, shard: tuple[int, int] | None) -> bool:
+    if shard is None:
+        return True
+    index, count = shard
+    return zlib.crc32(repo.encode()) % count == index  # stable across processes, unlike hash()
+
+
+async def scan_oci_registry_async(
+    url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
+    token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
+    rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
+    backoff_base: float = 0.2, transport: httpx.AsyncBaseTransport | None = None,
+) -> OciInventory:
+    """Async form of `scan_oci_registry`; `transport` lets benchmarks wrap the real one (latency)."""
+    check_url_allowed(url)
+    if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
+        raise ValueError("shard must be (index, count) with 0 <= index < count")
+    if concurrency < 1 or max_retries < 0 or page_size < 1 or (rate_limit is not None and rate_limit <= 0):
+        raise ValueError("concurrency and page_size must be >= 1, max_retries >= 0, rate_limit > 0")
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
+                                 transport=transport, trust_env=False) as client:
+        http = _Http(client, concurrency, max_retries, rate_limit, token_provider, backoff_base)
+        scanner = _Scanner(url, http, page_size)
+        if repositories is None:
+            try:
+                repos = await scanner.catalog()
+            except _FetchError as exc:
+                scanner.error(f"{scanner.host}/_catalog", str(exc))
+                repos = []
+        else:
+            repos = sorted(set(repositories))
+        todo = [r for r in repos if _in_shard(r, shard)]
+        done: set[str] = set()
+        while todo:
+            done.update(todo)
+            children = await asyncio.gather(*(scanner.scan_repo(r) for r in todo))
+            todo = sorted({c for cs in children for c in cs if c not in done})
+    return OciInventory(
+        registry=scanner.host,
+        images=tuple(sorted(scanner.images, key=lambda i: (i.package, i.digest or ""))),
+        repositories=tuple(sorted(done)),
+        errors=tuple(sorted(scanner.errors)),
+        requests=http.requests,
+        tags=scanner.tag_count,
+    )
+
+
+def scan_oci_registry(
+    url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
+    token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
+    rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
+    backoff_base: float = 0.2,
+) -> OciInventory:
+    """Scan a registry read-only (GET/HEAD only): every repository from the catalog (or the given
+    ones; `shard=(i, n)` keeps a stable 1/n of them), every tag, grouped by manifest digest.
+
+    Raises only for bad arguments (e.g. plain http to a non-loopback host); everything the
+    registry does wrong is in `errors`."""
+    return asyncio.run(scan_oci_registry_async(
+        url, repositories=repositories, concurrency=concurrency, token_provider=token_provider,
+        timeout=timeout, max_retries=max_retries, rate_limit=rate_limit, shard=shard,
+        page_size=page_size, backoff_base=backoff_base,
+    ))
+
+
+__all__ = [
+    "ACCEPT_MANIFESTS", "BearerChallenge", "OciInventory", "StaticToken", "TokenProvider",
+    "check_url_allowed", "google_adc_token_provider", "is_loopback_host", "parse_link_next",
+    "parse_retry_after", "parse_www_authenticate", "scan_oci_registry", "scan_oci_registry_async",
+]
