@@ -82,7 +82,8 @@ class Report:
     inventory: Mapping[str, Any]
     rules_evaluated: tuple[str, ...]
     timings: Mapping[str, float] = field(default_factory=dict)
-    kind: str = "scan"  # scan | check
+    kind: str = "scan"  # scan | check | merge
+    history: Mapping[str, Any] = field(default_factory=dict)
 
     def at_or_above(self, severity: str) -> list[ReportFinding]:
         floor = SEVERITY_ORDER[severity]
@@ -117,6 +118,7 @@ class Report:
             "undetermined": [{"rule_id": u.rule_id, "resource": u.resource, "reason": u.reason}
                              for u in self.undetermined],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            **({"history": _jsonable(self.history)} if self.history else {}),
         }
 
 
@@ -222,3 +224,24 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def report_from_json(document: Mapping[str, Any]) -> Report:
+    """A saved (schema-valid) JSON report back into a `Report`, to re-render it without scanning."""
+    return Report(
+        generated_at=datetime.fromisoformat(document["generated_at"]),
+        target=document["target"],
+        complete=document["complete"],
+        errors=tuple(ScanError(e["source"], e["target"], e["message"]) for e in document["errors"]),
+        findings=tuple(
+            ReportFinding(f["rule_id"], f["title"], f["severity"], f["resource"], f["message"],
+                          tuple(f["remediation"]), tuple(f["frameworks"]), f["evidence"], f.get("source_location"))
+            for f in document["findings"]
+        ),
+        undetermined=tuple(Undetermined(u["rule_id"], u["resource"], u["reason"]) for u in document["undetermined"]),
+        inventory=document["inventory"],
+        rules_evaluated=tuple(document["rules_evaluated"]),
+        timings=document.get("timings", {}),
+        kind=document["kind"],
+        history=document.get("history", {}),
+    )

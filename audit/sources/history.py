@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from rule_catalogue.checks.history import is_unread
 from rule_catalogue.model import Image, ResourceRef
 
 SNAPSHOT_FORMAT = 1
@@ -70,7 +71,7 @@ def next_snapshot(current: Snapshot, previous: Snapshot | None, unread_repositor
     unread = set(unread_repositories)
     if previous is None or not unread:
         return current
-    kept = tuple(i for i in previous.images if i.repository.name in unread)
+    kept = tuple(i for i in previous.images if is_unread(i.repository.name, i.package, unread))
     return Snapshot(current.taken_at, current.images + kept, tuple(sorted(unread)))
 
 

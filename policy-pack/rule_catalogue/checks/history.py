@@ -22,13 +22,18 @@ def version_tags(images: tuple[Image, ...], settings: Settings) -> dict[TagKey, 
     }
 
 
+def is_unread(repository: str, package: str, unread: Collection[str]) -> bool:
+    return repository in unread or f"{repository}/{package}" in unread
+
+
 def moved_and_deleted(
     previous: RegistryState,
     current: RegistryState,
     settings: Settings,
     unread_repositories: Collection[str] = (),
 ) -> Iterator[Finding]:
-    """`unread_repositories` were not read completely now: their absences prove nothing."""
+    """`unread_repositories` were not read completely now: their absences prove nothing. An entry is a
+    repository name, or `repository/package` for one image path of a registry."""
     before = version_tags(previous.images, settings)
     now = version_tags(current.images, settings)
     live_digests = {(i.repository.name, i.package, i.digest) for i in current.images}
@@ -44,7 +49,7 @@ def moved_and_deleted(
                 {"repository": repository, "package": package, "tag": tag,
                  "recorded_digest": old_digest, "current_digest": new_digest},
             )
-        elif new_digest is None and repository not in unread_repositories:
+        elif new_digest is None and not is_unread(repository, package, unread_repositories):
             digest_kept = (repository, package, old_digest) in live_digests
             yield Finding(
                 "version-deleted", resource,

@@ -1,0 +1,154 @@
+"""`python -m audit` / `registry-guard`: scan the live registry, check a stack offline, re-render reports.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or bad input
+(one line naming it); 3 the scan could not read everything (the report says what).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rule_catalogue.settings import Settings, SettingsError
+
+from . import __version__
+from .formats import FORMATS, write_reports
+from .report import Report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m audit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"model-registry-guard {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = sub.add_parser("scan", help="audit the live registry (read-only)")
+    scan.add_argument("--project", help="Google Cloud project of the Artifact Registry repositories")
+    scan.add_argument("--location", help="Artifact Registry location, e.g. us-central1")
+    scan.add_argument("--repository", action="append", default=[], help="repository id (repeatable; default all)")
+    scan.add_argument("--artifact-registry-endpoint", help="point the Artifact Registry client elsewhere")
+    scan.add_argument("--gcr-bucket", action="append", default=[], metavar="NAME",
+                      help="a Container Registry bucket to audit (repeatable)")
+    scan.add_argument("--registry", action="append", default=[], metavar="URL",
+                      help="an OCI registry to inventory (https; plain http only for loopback)")
+    scan.add_argument("--registry-token-env", metavar="VAR",
+                      help="environment variable holding a registry token (default: ADC for Google hosts)")
+    scan.add_argument("--desired", type=Path, metavar="FILE", help="a `pulumi stack export` file to compare with")
+    scan.add_argument("--history", metavar="DIR|gs://BUCKET/PREFIX", help="where scan snapshots are kept")
+    scan.add_argument("--concurrency", type=int, default=16)
+    scan.add_argument("--rate-limit", type=float, metavar="REQ_PER_S", help="client-side request rate limit")
+    scan.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
+    scan.add_argument("--shard", metavar="I/N", help="scan a deterministic slice (default: Cloud Run task env)")
+    _common(scan)
+
+    report = sub.add_parser("report", help="re-render a saved JSON report")
+    report.add_argument("report_file", type=Path, metavar="REPORT.json")
+    report.add_argument("--format", action="append", choices=sorted(FORMATS), default=None)
+    report.add_argument("--output", type=Path, default=Path("reports"))
+    report.add_argument("--fail-on", choices=SEVERITIES, default="high")
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="FILE", help="settings: allowedAdmins, versionTagPattern, ...")
+    p.add_argument("--format", action="append", choices=sorted(FORMATS), default=None,
+                   help="report format (repeatable; default json)")
+    p.add_argument("--output", type=Path, default=Path("reports"), help="directory for report files")
+    p.add_argument("--fail-on", choices=SEVERITIES, default="high", help="lowest severity that fails (default high)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+    if quiet:
+        return lambda _msg: None
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        return lambda msg: console.log(msg)
+    return lambda msg: print(f"audit: {msg}", file=sys.stderr, flush=True)
+
+
+def _settings(path: Path | None) -> Settings:
+    if path is None:
+        return Settings()
+    from .settings_file import load_settings
+
+    return load_settings(path)
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    from .scan import exit_code
+
+    paths = write_reports(report, args.output, tuple(args.format or ["json"]))
+    summary = report.summary()
+    print(f"{summary['status']}: {summary['total']} finding(s) "
+          f"({', '.join(f'{n} {s}' for s, n in summary['by_severity'].items() if n) or 'none'}), "
+          f"{summary['errors']} read error(s)")
+    for path in paths:
+        print(f"report: {path}")
+    return exit_code(report, args.fail_on)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from .scan import ScanOptions, run_scan, shard_from
+
+    token = None
+    if args.registry_token_env:
+        token = os.environ.get(args.registry_token_env)
+        if not token:
+            raise UsageError(f"--registry-token-env: {args.registry_token_env} is not set")
+    try:
+        options = ScanOptions(
+            project=args.project, location=args.location, repositories=tuple(args.repository),
+            artifact_registry_endpoint=args.artifact_registry_endpoint, gcr_buckets=tuple(args.gcr_bucket),
+            registries=tuple(args.registry), registry_token=token, desired=args.desired, history=args.history,
+            settings=_settings(args.config), concurrency=args.concurrency, rate_limit=args.rate_limit,
+            timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
+        )
+        report = run_scan(options, _progress(args.quiet))
+    except (ValueError, SettingsError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    return _finish(report, args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .formats.json_report import validate
+    from .report import report_from_json
+
+    try:
+        document = json.loads(args.report_file.read_text(encoding="utf-8"))
+        validate(document)
+    except OSError as exc:
+        raise UsageError(f"{args.report_file}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(f"{args.report_file}: not a valid report ({str(exc).splitlines()[0]})") from None
+    return _finish(report_from_json(document), args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        handler = {"scan": _scan, "report": _report}[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

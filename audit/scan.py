@@ -1,0 +1,202 @@
+"""One audit run: read every source, judge the estate, compare with history and the stack, report.
+
+Sources -> normalized `RegistryState` -> rule catalogue -> findings -> `Report`. Anything a source
+could not read becomes a `ScanError`, which makes the report incomplete (never compliant).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rule_catalogue.findings import Finding, Undetermined
+from rule_catalogue.judge import judge, judge_drift, judge_history
+from rule_catalogue.model import RegistryState
+from rule_catalogue.rules import RULES
+from rule_catalogue.settings import Settings
+
+from .report import Report, ScanError, build_report, inventory_of
+from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    project: str | None = None
+    location: str | None = None
+    repositories: tuple[str, ...] = ()
+    artifact_registry_endpoint: str | None = None
+    gcr_buckets: tuple[str, ...] = ()
+    registries: tuple[str, ...] = ()
+    registry_token: str | None = None  # a static token for --registry (else ADC for Google hosts)
+    desired: Path | None = None
+    history: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    concurrency: int = 16
+    rate_limit: float | None = None
+    timeout: float = 10.0
+    shard: tuple[int, int] | None = None
+
+
+@dataclass
+class _Collected:
+    state: RegistryState = field(default_factory=RegistryState)
+    errors: list[ScanError] = field(default_factory=list)
+    unread: set[str] = field(default_factory=set)
+    target: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    requests: int = 0
+
+
+def _google_host(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return host == "gcr.io" or host.endswith((".gcr.io", "-docker.pkg.dev", ".pkg.dev"))
+
+
+def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
+    out = _Collected()
+    if options.project and options.location:
+        from .sources.artifact_registry import scan_artifact_registry
+
+        progress(f"reading Artifact Registry {options.project}/{options.location}")
+        started = time.perf_counter()
+        ar = scan_artifact_registry(
+            options.project, options.location,
+            repositories=options.repositories or None,
+            endpoint=options.artifact_registry_endpoint,
+            shard=options.shard,
+        )
+        out.timings["artifact_registry"] = time.perf_counter() - started
+        out.state = out.state.merged(ar.state)
+        for err in ar.errors:
+            out.errors.append(ScanError(err.source, err.target, err.message))
+            out.unread.add(err.target)
+        out.target["artifact_registry"] = {"project": options.project, "location": options.location,
+                                           "repositories": list(options.repositories) or "all",
+                                           "endpoint": options.artifact_registry_endpoint}
+    elif options.project or options.location:
+        raise ValueError("--project and --location go together (both name the Artifact Registry to scan)")
+    for bucket in options.gcr_buckets:
+        from .sources.gcs_bucket import read_gcr_bucket
+
+        progress(f"reading Container Registry bucket {bucket}")
+        started = time.perf_counter()
+        result = read_gcr_bucket(bucket)
+        out.timings[f"gcs:{bucket}"] = time.perf_counter() - started
+        out.state = out.state.merged(result.state)
+        out.errors.extend(ScanError(e.source, e.target, e.message) for e in result.errors)
+        out.target.setdefault("gcr_buckets", []).append(bucket)
+    for url in options.registries:
+        from .sources.oci import StaticToken, google_adc_token_provider, scan_oci_registry
+
+        progress(f"reading OCI registry {url}")
+        token = (StaticToken(options.registry_token) if options.registry_token
+                 else google_adc_token_provider() if _google_host(url) else None)
+        started = time.perf_counter()
+        inventory = scan_oci_registry(url, concurrency=options.concurrency, token_provider=token,
+                                      rate_limit=options.rate_limit, timeout=options.timeout,
+                                      shard=options.shard)
+        out.timings[f"oci:{url}"] = time.perf_counter() - started
+        out.requests += inventory.requests
+        out.state = out.state.merged(inventory.to_state())
+        for err in inventory.errors:
+            out.errors.append(ScanError(err.source, err.target, err.message))
+            # A catalog failure leaves the whole registry unread.
+            out.unread.add(inventory.registry if err.target.endswith("/_catalog") else err.target)
+        out.target.setdefault("registries", []).append(
+            {"url": url, "repositories": len(inventory.repositories), "requests": inventory.requests})
+    return out
+
+
+def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Report:
+    """Scan, judge, compare; the report says what could not be read."""
+    started = time.perf_counter()
+    if not (options.project or options.gcr_buckets or options.registries):
+        raise ValueError("nothing to scan: give --project/--location, --gcr-bucket or --registry")
+    observed_at = datetime.now(UTC)
+    collected = _read_sources(options, progress)
+    state = RegistryState(
+        repositories=collected.state.repositories, buckets=collected.state.buckets,
+        legacy_registries=collected.state.legacy_registries, grants=collected.state.grants,
+        images=collected.state.images, iam_complete_targets=collected.state.iam_complete_targets,
+        observed_at=observed_at,
+    )
+    progress("judging")
+    judged = judge(state, options.settings)
+    findings: list[Finding] = list(judged.findings)
+    undetermined: list[Undetermined] = list(judged.undetermined)
+    rules = [r for r in RULES if "live" in RULES[r].where]
+
+    if options.desired is not None:
+        from .sources.stack_export import load_stack_export
+
+        progress(f"comparing with the stack export {options.desired}")
+        declared = load_stack_export(options.desired)
+        findings.extend(declared.locate(judge_drift(declared.state, state, options.settings).findings))
+        rules += ["iam-drift", "config-drift"]
+        collected.target["desired"] = str(options.desired)
+
+    history_info: dict[str, Any] = {}
+    if options.history:
+        progress(f"comparing with history at {options.history}")
+        store = open_history(options.history)
+        try:
+            previous = store.latest()
+        except HistoryError as exc:
+            collected.errors.append(ScanError("history", store.location, str(exc)))
+            previous = None
+        else:
+            if previous is not None:
+                findings.extend(judge_history(RegistryState(images=previous.images), state, options.settings,
+                                              collected.unread).findings)
+                history_info["previous_snapshot"] = previous.name
+                history_info["previous_taken_at"] = previous.taken_at.isoformat()
+            rules += ["version-tag-moved", "version-deleted"]
+            current = next_snapshot(Snapshot(observed_at, state.images), previous, collected.unread)
+            try:
+                history_info["snapshot"] = store.write(current)
+            except HistoryError as exc:
+                collected.errors.append(ScanError("history", store.location, str(exc)))
+        collected.target["history"] = options.history
+    collected.timings["total"] = time.perf_counter() - started
+    report = build_report(
+        generated_at=observed_at, target=collected.target, errors=collected.errors, findings=findings,
+        undetermined=undetermined, inventory=inventory_of(state), rules_evaluated=rules,
+        timings=collected.timings,
+    )
+    return dataclasses.replace(report, history=history_info)
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """3 when the scan is incomplete (nothing may be called compliant), else 1 for findings at or
+    above `fail_on`, else 0."""
+    if not report.complete:
+        return 3
+    return 1 if report.at_or_above(fail_on) else 0
+
+
+def shard_from(text: str | None, environ: dict[str, str]) -> tuple[int, int] | None:
+    """`I/N`, or Cloud Run's CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT when set."""
+    if text is None:
+        index, count = environ.get("CLOUD_RUN_TASK_INDEX"), environ.get("CLOUD_RUN_TASK_COUNT")
+        if index is None or count is None or count == "1":
+            return None
+        text = f"{index}/{count}"
+    try:
+        i, n = (int(p) for p in text.split("/", 1))
+    except ValueError:
+        raise ValueError(f"--shard: expected I/N with 0 <= I < N, got {text!r}") from None
+    if not 0 <= i < n:
+        raise ValueError(f"--shard: expected I/N with 0 <= I < N, got {text!r}")
+    return i, n
+
+
+__all__ = ["ScanOptions", "exit_code", "run_scan", "shard_from"]

@@ -1,0 +1,51 @@
+"""`--config FILE`: the policy pack's settings, read so both tools judge alike."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rule_catalogue.rules import RULES
+from rule_catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
+
+
+def load_settings(path: Path) -> Settings:
+    """Accept the flat settings (`{"allowedAdmins": [...]}`) or a `--policy-pack-config` file where the
+    settings sit under policy names (`{"no-broad-admin": {"allowedAdmins": [...]}}`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
+                            f"({str(exc).splitlines()[0]})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in SETTINGS_SCHEMA:
+            flat[key] = value
+        elif key in RULES or key == "all":
+            if isinstance(value, dict):
+                for inner, inner_value in value.items():
+                    if inner == "enforcementLevel":
+                        continue
+                    if inner not in SETTINGS_SCHEMA:
+                        raise SettingsError(f"{path}: {key}.{inner}: unknown setting; allowed: "
+                                            + ", ".join(SETTINGS_SCHEMA))
+                    if inner in flat and flat[inner] != inner_value:
+                        raise SettingsError(f"{path}: {key}.{inner} disagrees with another policy's {inner}")
+                    flat[inner] = inner_value
+        else:
+            raise SettingsError(f"{path}: {key}: unknown setting; allowed: " + ", ".join(SETTINGS_SCHEMA))
+    try:
+        return Settings.from_mapping(flat)
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
