@@ -72,7 +72,6 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
             options.project, options.location,
             repositories=options.repositories or None,
             endpoint=options.artifact_registry_endpoint,
-            shard=options.shard,
         )
         out.timings["artifact_registry"] = time.perf_counter() - started
         out.state = out.state.merged(ar.state)

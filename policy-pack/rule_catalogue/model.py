@@ -164,8 +164,8 @@ class Image:
 
     @property
     def ref(self) -> ResourceRef:
-        name = f"{self.package}@{self.digest}" if self.digest else f"{self.package}:{','.join(self.tags)}"
-        return ResourceRef("image", name)
+        image = f"{self.package}@{self.digest}" if self.digest else f"{self.package}:{','.join(self.tags)}"
+        return ResourceRef("image", f"{self.repository.name}/{image}")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def moved_and_deleted(
     live_digests = {(i.repository.name, i.package, i.digest) for i in current.images}
     for key, old_digest in sorted(before.items()):
         repository, package, tag = key
-        resource = f"image:{package}:{tag}"
+        resource = f"image:{repository}/{package}:{tag}"
         new_digest = now.get(key)
         if new_digest is not None and new_digest != old_digest:
             yield Finding(
