@@ -1,0 +1,7 @@
+"""Model Registry Guard's CrossGuard adapter.
+
+Why a package of its own inside `policy-pack/`: `pulumi policy publish` ships only this folder, so the
+adapter travels with the rule catalogue it feeds. Nothing here decides what is compliant: `adapter`
+turns Pulumi resource properties into `rule_catalogue.model`, `policies` calls `rule_catalogue.judge`
+for the one rule each policy is named after.
+"""

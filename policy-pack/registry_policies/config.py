@@ -1,0 +1,56 @@
+"""Policy configuration: the catalogue's SETTINGS_SCHEMA as each policy's config schema, and back to `Settings`.
+
+Why per policy: `--policy-pack-config` is keyed by policy name (`{"no-broad-admin": {"allowedAdmins": [...]}}`),
+so each policy declares only the settings its rule reads; the engine validates the user's file against
+these schemas and fills in the defaults before `Configure`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy import PolicyConfigSchema
+from rule_catalogue.settings import SETTINGS_SCHEMA, Settings
+
+# Which settings each rule reads (rules not listed take no settings).
+POLICY_SETTINGS: Final[dict[str, tuple[str, ...]]] = {
+    "no-broad-admin": ("allowedAdmins", "adminRoles"),
+    "no-personal-writers": ("adminRoles",),
+    "version-tag-required": ("versionTagPattern",),
+    "cleanup-keeps-versions": ("versionTagPattern",),
+    "required-labels": ("requiredLabels",),
+}
+
+
+def _property_schema(key: str) -> dict[str, Any]:
+    schema = copy.deepcopy(SETTINGS_SCHEMA[key])
+    if key == "versionTagPattern":
+        schema["format"] = "regex"  # so a validator with format checking rejects "(" before the pack runs
+    return schema
+
+
+def config_schema(rule_id: str) -> PolicyConfigSchema | None:
+    keys = POLICY_SETTINGS.get(rule_id, ())
+    if not keys:
+        return None
+    return PolicyConfigSchema(properties={key: _property_schema(key) for key in keys})
+
+
+def _plain(value: Any) -> Any:
+    """Config arrives as protobuf-derived dicts/lists; Settings wants tuples of str."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_plain(v) for v in value]
+    return value
+
+
+def settings_from_config(config: Mapping[str, Any] | None) -> Settings:
+    """`Settings` from `args.get_config()`; missing keys take the catalogue's defaults.
+
+    Raises `rule_catalogue.settings.SettingsError` for a value the schema could not catch (an invalid
+    regular expression when the engine skipped format checks).
+    """
+    return Settings.from_mapping(_plain(config or {}))
