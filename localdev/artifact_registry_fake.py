@@ -63,14 +63,29 @@ _STATUS_NAMES = {
 
 # Enum fields of Repository and the ints the client asks for with `$alt=json;enum-encoding=int`
 # (values from google/cloud/artifactregistry_v1/types/repository.py).
-_FORMAT = {"FORMAT_UNSPECIFIED": 0, "DOCKER": 1, "MAVEN": 2, "NPM": 3, "APT": 5, "YUM": 6,
-           "PYTHON": 8, "KFP": 9, "GO": 10, "GENERIC": 11, "RUBY": 12}
+_FORMAT = {
+    "FORMAT_UNSPECIFIED": 0,
+    "DOCKER": 1,
+    "MAVEN": 2,
+    "NPM": 3,
+    "APT": 5,
+    "YUM": 6,
+    "PYTHON": 8,
+    "KFP": 9,
+    "GO": 10,
+    "GENERIC": 11,
+    "RUBY": 12,
+}
 _MODE = {"MODE_UNSPECIFIED": 0, "STANDARD_REPOSITORY": 1, "VIRTUAL_REPOSITORY": 2, "REMOTE_REPOSITORY": 3}
 _ACTION = {"ACTION_UNSPECIFIED": 0, "DELETE": 1, "KEEP": 2}
 _TAG_STATE = {"TAG_STATE_UNSPECIFIED": 0, "TAGGED": 1, "UNTAGGED": 2, "ANY": 3}
 _ENABLEMENT_CONFIG = {"ENABLEMENT_CONFIG_UNSPECIFIED": 0, "INHERITED": 1, "DISABLED": 2}
-_ENABLEMENT_STATE = {"ENABLEMENT_STATE_UNSPECIFIED": 0, "SCANNING_UNSUPPORTED": 1,
-                     "SCANNING_DISABLED": 2, "SCANNING_ACTIVE": 3}
+_ENABLEMENT_STATE = {
+    "ENABLEMENT_STATE_UNSPECIFIED": 0,
+    "SCANNING_UNSUPPORTED": 1,
+    "SCANNING_DISABLED": 2,
+    "SCANNING_ACTIVE": 3,
+}
 
 _REPO_NAME = r"projects/[^/:]+/locations/[^/:]+/repositories/[^/:]+"
 _ROUTE_LIST_REPOS = re.compile(r"/v1/(projects/[^/:]+/locations/[^/:]+)/repositories")
@@ -305,8 +320,13 @@ class FakeEstate:
         """Add a Repository and return its full name. Omitted settings are omitted from the JSON,
         as the real API does for defaults (e.g. no `dockerConfig` when tags are mutable)."""
         name = f"projects/{project}/locations/{location}/repositories/{repository_id}"
-        body: JSON = {"name": name, "format": format, "mode": mode,
-                      "createTime": create_time, "updateTime": update_time}
+        body: JSON = {
+            "name": name,
+            "format": format,
+            "mode": mode,
+            "createTime": create_time,
+            "updateTime": update_time,
+        }
         if description:
             body["description"] = description
         if labels:
@@ -362,10 +382,16 @@ class FakeEstate:
     ) -> None:
         bindings = [json.loads(json.dumps(b)) for b in bindings]
         conditional = any("condition" in b for b in bindings)
-        tag = etag if etag is not None else b"\x00" + hashlib.sha256(
-            json.dumps(bindings, sort_keys=True).encode()).digest()[:7]
-        policy: JSON = {"version": version if version is not None else (3 if conditional else 1),
-                        "etag": base64.b64encode(tag).decode(), "bindings": bindings}
+        tag = (
+            etag
+            if etag is not None
+            else b"\x00" + hashlib.sha256(json.dumps(bindings, sort_keys=True).encode()).digest()[:7]
+        )
+        policy: JSON = {
+            "version": version if version is not None else (3 if conditional else 1),
+            "etag": base64.b64encode(tag).decode(),
+            "bindings": bindings,
+        }
         with self._lock:
             if repository not in self._repositories:
                 raise KeyError(repository)
@@ -501,7 +527,9 @@ class ArtifactRegistryFake:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="ar-fake", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ar-fake", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -598,7 +626,10 @@ class ArtifactRegistryFake:
             offset = self._page_offset(parent + "/repositories", request.param("pageToken"))
             with estate._lock:
                 names = sorted(n for n in estate._repositories if n.startswith(parent + "/repositories/"))
-                page = [self._repository_json(estate._repositories[n], request) for n in names[offset:offset + size]]
+                page = [
+                    self._repository_json(estate._repositories[n], request)
+                    for n in names[offset : offset + size]
+                ]
             body: JSON = {"repositories": page} if page else {}
             if offset + size < len(names):
                 body["nextPageToken"] = self._page_token(parent + "/repositories", offset + size)
@@ -729,8 +760,11 @@ def _make_handler(fake: ArtifactRegistryFake) -> type[BaseHTTPRequestHandler]:
                 if fault.delay:
                     threading.Event().wait(fault.delay)
                 if fault.status is not None:
-                    body = fault.body if fault.body is not None else error_body(
-                        fault.status, f"Injected fault {fault.status}.")
+                    body = (
+                        fault.body
+                        if fault.body is not None
+                        else error_body(fault.status, f"Injected fault {fault.status}.")
+                    )
                     self._send(fault.status, body, fault.headers)
                     return
             try:
@@ -745,8 +779,11 @@ def _make_handler(fake: ArtifactRegistryFake) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)  # drain, so keep-alive stays in sync
-            self._send(405, error_body(405, f"The fake Artifact Registry is read-only: {self.command} refused."),
-                       {"Allow": "GET"})
+            self._send(
+                405,
+                error_body(405, f"The fake Artifact Registry is read-only: {self.command} refused."),
+                {"Allow": "GET"},
+            )
 
         do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _refuse
 
