@@ -77,12 +77,14 @@ class StackRun:
 
 class StackProgramError(Exception):
     """The program failed. `str()` is the program's own one-line message (e.g. a ConfigError's),
-    `error_type` the exception class name; the original exception is chained as `__cause__`."""
+    `error_type` the exception class name; `declared` what the program registered before failing.
+    The original exception is chained as `__cause__`."""
 
-    def __init__(self, message: str, error_type: str) -> None:
+    def __init__(self, message: str, error_type: str, declared: tuple[DeclaredResource, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.error_type = error_type
+        self.declared = declared
 
 
 def run_stack_program(
@@ -127,9 +129,10 @@ def run_stack_program(
         try:
             run()
         except Exception as exc:  # the program's failure, reported as its own message
-            raise StackProgramError(_one_line(exc), type(exc).__name__) from exc
+            raise StackProgramError(_one_line(exc), type(exc).__name__, tuple(monitor.captured)) from exc
         except SystemExit as exc:  # sys.exit() in a program must not end the caller's process
-            raise StackProgramError(f"program exited with status {exc.code}", "SystemExit") from exc
+            message = f"program exited with status {exc.code}"
+            raise StackProgramError(message, "SystemExit", tuple(monitor.captured)) from exc
 
     return StackRun(
         project=project,
