@@ -31,6 +31,24 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """An accepted risk: findings of `rule_id` on resources matching `resource` (a glob) are waived
+    until `expires`. `status` says what the run made of it: active, expired or unused."""
+
+    rule_id: str
+    resource: str
+    justification: str
+    owner: str
+    expires: str  # ISO date
+    status: str = "active"  # active | expired | unused
+    matched: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "resource": self.resource, "justification": self.justification,
+                "owner": self.owner, "expires": self.expires, "status": self.status, "matched": self.matched}
+
+
+@dataclass(frozen=True)
 class ReportFinding:
     rule_id: str
     title: str
@@ -41,6 +59,22 @@ class ReportFinding:
     frameworks: tuple[str, ...]
     evidence: Mapping[str, Any]
     source_location: str | None = None
+    waiver: Waiver | None = None  # set when an active waiver covers this finding
+    trend: str | None = None  # new | still-open, when history gave a previous report
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity across runs: rule, resource and the evidence that names the problem."""
+        import hashlib
+
+        key = "|".join([self.rule_id, self.resource, *(f"{k}={self.evidence.get(k)}" for k in
+                        ("role", "member", "shape", "tag", "setting", "policy", "change", "digest")
+                        if k in self.evidence)])
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
 
     @classmethod
     def from_finding(cls, finding: Finding) -> ReportFinding:
@@ -68,6 +102,10 @@ class ReportFinding:
             "frameworks": list(self.frameworks),
             "evidence": _jsonable(self.evidence),
             "source_location": self.source_location,
+            "fingerprint": self.fingerprint,
+            "waived": self.waived,
+            "waiver": self.waiver.to_json() if self.waiver else None,
+            "trend": self.trend,
         }
 
 
@@ -84,10 +122,14 @@ class Report:
     timings: Mapping[str, float] = field(default_factory=dict)
     kind: str = "scan"  # scan | check | merge
     history: Mapping[str, Any] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    # Findings of the previous report that are gone now (when history kept one).
+    resolved: tuple[ReportFinding, ...] = ()
 
     def at_or_above(self, severity: str) -> list[ReportFinding]:
+        """Unwaived findings at or above `severity`: what fails the exit code."""
         floor = SEVERITY_ORDER[severity]
-        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor]
+        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor and not f.waived]
 
     def summary(self) -> dict[str, Any]:
         by_severity = Counter(f.severity for f in self.findings)
@@ -98,8 +140,16 @@ class Report:
             "by_rule": dict(sorted(by_rule.items())),
             "undetermined": len(self.undetermined),
             "errors": len(self.errors),
-            # Only a complete scan with no findings may be called compliant.
-            "status": "incomplete" if not self.complete else ("compliant" if not self.findings else "non-compliant"),
+            "waived": sum(1 for f in self.findings if f.waived),
+            "waivers": {s: sum(1 for w in self.waivers if w.status == s) for s in ("active", "expired", "unused")},
+            "trend": None if not self.history.get("previous_report") else {
+                "new": sum(1 for f in self.findings if f.trend == "new"),
+                "still_open": sum(1 for f in self.findings if f.trend == "still-open"),
+                "resolved": len(self.resolved),
+            },
+            # Only a complete scan with no unwaived findings may be called compliant.
+            "status": "incomplete" if not self.complete else (
+                "compliant" if all(f.waived for f in self.findings) else "non-compliant"),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +169,8 @@ class Report:
                              for u in self.undetermined],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"history": _jsonable(self.history)} if self.history else {}),
+            "waivers": [w.to_json() for w in self.waivers],
+            "resolved": [f.to_json() for f in self.resolved],
         }
 
 
@@ -233,15 +285,26 @@ def report_from_json(document: Mapping[str, Any]) -> Report:
         target=document["target"],
         complete=document["complete"],
         errors=tuple(ScanError(e["source"], e["target"], e["message"]) for e in document["errors"]),
-        findings=tuple(
-            ReportFinding(f["rule_id"], f["title"], f["severity"], f["resource"], f["message"],
-                          tuple(f["remediation"]), tuple(f["frameworks"]), f["evidence"], f.get("source_location"))
-            for f in document["findings"]
-        ),
+        findings=tuple(_finding_from_json(f) for f in document["findings"]),
         undetermined=tuple(Undetermined(u["rule_id"], u["resource"], u["reason"]) for u in document["undetermined"]),
         inventory=document["inventory"],
         rules_evaluated=tuple(document["rules_evaluated"]),
         timings=document.get("timings", {}),
         kind=document["kind"],
         history=document.get("history", {}),
+        waivers=tuple(_waiver_from_json(w) for w in document.get("waivers", ())),
+        resolved=tuple(_finding_from_json(f) for f in document.get("resolved", ())),
+    )
+
+
+def _waiver_from_json(w: Mapping[str, Any]) -> Waiver:
+    return Waiver(w["rule_id"], w["resource"], w["justification"], w["owner"], w["expires"], w["status"],
+                  w.get("matched", 0))
+
+
+def _finding_from_json(f: Mapping[str, Any]) -> ReportFinding:
+    return ReportFinding(
+        f["rule_id"], f["title"], f["severity"], f["resource"], f["message"], tuple(f["remediation"]),
+        tuple(f["frameworks"]), f["evidence"], f.get("source_location"),
+        _waiver_from_json(f["waiver"]) if f.get("waiver") else None, f.get("trend"),
     )
