@@ -12,6 +12,9 @@ strings, Google's ``{"error": {...}}`` envelope) for the four calls the audit ma
 
 (paths and methods as in the client's ``transports/rest_base.py``). Every other method is
 refused with 405, and every request is recorded so a test can prove the audit stayed read-only.
+A `fault_hook` may answer any request with a 429/500/503, malformed JSON or added latency.
+Images are served one page at a time from whatever Sequence holds them; `SyntheticImages`
+computes them from their index, so 100k images cost no memory.
 
 Usage::
 

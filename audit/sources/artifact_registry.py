@@ -140,6 +140,8 @@ def _describe(exc: BaseException, secrets: Iterable[str] = ()) -> str:
         # api_core prefixes "GET <url>: "; the URL adds nothing but a place for tokens to leak.
         message = _METHOD_URL_PREFIX.sub("", str(exc.message or ""))
         return _scrub(f"{type(exc).__name__} ({status}): {message}", secrets)
+    if isinstance(exc, PagingLoopError):
+        return str(exc)
     if isinstance(exc, json_format.ParseError):
         return "the response was not valid Artifact Registry JSON"
     if isinstance(exc, requests.RequestException):
@@ -147,6 +149,10 @@ def _describe(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     if isinstance(exc, auth_exceptions.GoogleAuthError):
         return f"{type(exc).__name__}: credentials could not be obtained or refreshed"
     return _scrub(f"{type(exc).__name__}: {exc}", secrets)
+
+
+class PagingLoopError(RuntimeError):
+    """A list call's next page token came back again."""
 
 
 # What is worth retrying: the server said "later" or the connection dropped; the call is a read.
@@ -158,6 +164,7 @@ _READ_FAILURES: Final = (
     requests.RequestException,
     auth_exceptions.GoogleAuthError,
     ValueError,  # e.g. an out-of-range Duration / Timestamp in a response
+    PagingLoopError,
 )
 
 
@@ -344,6 +351,18 @@ class _Scan:
         message = f"{what}: {_describe(exc, self.secrets)}" if exc is not None else what
         self.errors.append(SourceError(SOURCE, target, message))
 
+    def pages_of(self, pager: Any) -> Iterator[Any]:
+        """The pager's pages; stops a server that hands out a page token twice (an endless loop)."""
+        seen: set[str] = set()
+        for page in pager.pages:
+            token = page.next_page_token
+            if token:
+                if token in seen:
+                    raise PagingLoopError("the server repeated a page token; paging would never end")
+                seen.add(token)
+                self.secrets.add(token)
+            yield page
+
     def listed_repositories(self) -> Iterator[artifactregistry_v1.Repository]:
         read = 0
         try:
@@ -352,9 +371,7 @@ class _Scan:
                 retry=self.retry,
                 timeout=self.timeout,
             )
-            for page in pager.pages:
-                if page.next_page_token:
-                    self.secrets.add(page.next_page_token)
+            for page in self.pages_of(pager):
                 for repo in page.repositories:
                     read += 1
                     yield repo
@@ -405,11 +422,9 @@ class _Scan:
             )
             # Page by page: the pager keeps only the latest response, so memory is one page
             # plus the normalized images.
-            for page in pager.pages:
+            for page in self.pages_of(pager):
                 pages += 1
                 self.pages += 1
-                if page.next_page_token:
-                    self.secrets.add(page.next_page_token)
                 for pb in artifactregistry_v1.ListDockerImagesResponse.pb(page).docker_images:
                     image = _image(ref, pb)
                     if image is None:

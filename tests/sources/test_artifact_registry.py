@@ -375,6 +375,20 @@ def test_malformed_json_is_an_error_not_a_crash(
     assert len(result.state.repositories) == 2
 
 
+def test_a_repeated_page_token_stops_paging(
+    standard: StandardEstate, fake_for: Callable[[FakeEstate], ArtifactRegistryFake]
+) -> None:
+    fake = fake_for(standard.estate)
+    image = {"name": f"{standard.mutable}/dockerImages/models%2Fx@sha256:{'0' * 64}", "tags": ["v1"]}
+    looping = json.dumps({"dockerImages": [image], "nextPageToken": "AGAIN"}).encode()
+    fake.fault_hook = lambda r: Fault(200, looping) if r.path.endswith("/dockerImages") else None
+    result = scan(fake, repositories=["mutable-tags"])
+    assert len(image_requests(fake, standard.mutable)) == 2
+    assert [e.target for e in result.errors] == [standard.mutable]
+    assert "repeated a page token" in result.errors[0].message
+    assert "AGAIN" not in result.errors[0].message
+
+
 def test_missing_credentials_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
     # https to loopback: ADC is required (no anonymous fallback) and nothing could leave the box.
