@@ -547,12 +547,16 @@ def _image(resource_type: str, props: Any, urn: str) -> Adapted:
         tags = reader.items(props, "tags", ".tags")
         if is_unknown(tags):
             undetermined.append(Undetermined("version-tag-required", urn, "tags are not known yet (preview)"))
-        for index, tag in enumerate(tags if isinstance(tags, list) else []):
+        known_tags = tags if isinstance(tags, list) else []
+        for index, tag in enumerate(known_tags):
             if is_unknown(tag):
                 undetermined.append(Undetermined("version-tag-required", urn,
                                                  f"tags[{index}] is not known yet (preview)"))
             elif isinstance(tag, str):
                 references.append(tag)
+        if undetermined:
+            # The unknown tag may be the version tag: judging the known ones alone would be a false verdict.
+            references = []
         if is_unknown(push):
             undetermined.append(Undetermined("version-tag-required", urn, "push is not known yet (preview)"))
     grouped: dict[tuple[ResourceRef, str], list[str]] = {}

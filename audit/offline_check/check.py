@@ -1,0 +1,107 @@
+"""The offline policy check: run a Pulumi program under mocks and judge what it declares with the real pack.
+
+Why: without the Pulumi CLI or a cloud, this is still the same verdict `pulumi preview --policy-pack`
+gives, because the declared resources go to the pack process over gRPC exactly as the engine sends them.
+The CLI (`python -m audit check`) and the report formats wrap `run_offline_check`; they live elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rule_catalogue.findings import Finding
+
+from .analyzer import PolicyPackClient, Remediation, Resource, Violation
+
+DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What the pack said about one program. `findings` holds every violation the pack reported,
+    including the advisory "could not judge" ones (evidence `undetermined: true`): nothing unknown passes
+    silently."""
+
+    findings: tuple[Finding, ...]
+    violations: tuple[Violation, ...]
+    remediations: tuple[Remediation, ...]
+    resources_checked: int
+    policy_pack: str
+    pack_start_seconds: float | None
+    stack_urn: str = ""
+
+    @property
+    def mandatory(self) -> tuple[Finding, ...]:
+        """Findings that would block `pulumi up`."""
+        return tuple(f for f in self.findings if f.evidence.get("enforcementLevel") == "mandatory")
+
+    @property
+    def undetermined(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.evidence.get("undetermined"))
+
+
+def to_finding(violation: Violation) -> Finding:
+    evidence: dict[str, Any] = {"enforcementLevel": violation.enforcement_level,
+                                "policyPack": violation.policy_pack}
+    if violation.undetermined:
+        evidence["undetermined"] = True
+    return Finding(rule_id=violation.policy_name, resource=violation.urn, message=violation.message,
+                   evidence=evidence)
+
+
+def _program_file(program_dir: str | Path) -> Path:
+    path = Path(program_dir)
+    return path if path.is_file() else path / "__main__.py"
+
+
+def _project_name(program: Path) -> str:
+    """The project name from Pulumi.yaml, as the CLI would use it for URNs and config keys."""
+    pulumi_yaml = program.parent / "Pulumi.yaml"
+    if pulumi_yaml.is_file():
+        document = yaml.safe_load(pulumi_yaml.read_text())
+        if isinstance(document, dict) and isinstance(document.get("name"), str):
+            return str(document["name"])
+    return "model-registry"
+
+
+def run_offline_check(program_dir: str | Path, stack_config: Mapping[str, str], pack_dir: str | Path | None = None,
+                      pack_config: Mapping[str, Any] | None = None, *, stack: str = "dev",
+                      python: str | None = None) -> CheckResult:
+    """Run the program under mocks, then Remediate+Analyze every declared resource and AnalyzeStack them all.
+
+    Raises `audit.sources.stack_program.StackProgramError` when the program fails,
+    `analyzer.PolicyConfigError` for a bad `pack_config` and `analyzer.PackStartError` when the pack
+    does not start.
+    """
+    # Imported here: the stack runner pulls in the Pulumi runtime, which callers of to_finding do not need.
+    from audit.sources.stack_program import run_stack_program
+
+    program = _program_file(program_dir)
+    project = _project_name(program)
+    run = run_stack_program(program, stack_config, project=project, stack=stack)
+    resources = [
+        Resource(type=r.type, name=r.name, urn=r.urn, properties=dict(r.inputs), parent=r.parent or "",
+                 dependencies=tuple(r.dependencies),
+                 property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()})
+        for r in run.resources
+    ]
+    with PolicyPackClient(pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack,
+                          stack_config=stack_config) as client:
+        info = client.info()
+        client.configure(pack_config)
+        violations, remediations = client.check(resources, stack_urn=run.stack_urn)
+        start_seconds = client.start_seconds
+    return CheckResult(
+        findings=tuple(to_finding(v) for v in violations),
+        violations=violations,
+        remediations=remediations,
+        resources_checked=len(resources),
+        policy_pack=info.name,
+        pack_start_seconds=start_seconds,
+        stack_urn=run.stack_urn,
+    )
