@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--rate-limit", type=float, metavar="REQ_PER_S", help="client-side request rate limit")
     scan.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
     scan.add_argument("--shard", metavar="I/N", help="scan a deterministic slice (default: Cloud Run task env)")
+    scan.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks (YAML): rule, resource, "
+                      "justification, owner, expires")
     _common(scan)
 
     report = sub.add_parser("report", help="re-render a saved JSON report")
@@ -107,6 +109,7 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace) -> int:
     from .scan import ScanOptions, run_scan, shard_from
+    from .waivers import load_waivers
 
     token = None
     if args.registry_token_env:
@@ -120,6 +123,7 @@ def _scan(args: argparse.Namespace) -> int:
             registries=tuple(args.registry), registry_token=token, desired=args.desired, history=args.history,
             settings=_settings(args.config), concurrency=args.concurrency, rate_limit=args.rate_limit,
             timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
+            waivers=load_waivers(args.waivers) if args.waivers else (),
         )
         report = run_scan(options, _progress(args.quiet))
     except (ValueError, SettingsError) as exc:

@@ -20,7 +20,8 @@ from rule_catalogue.model import RegistryState
 from rule_catalogue.rules import RULES
 from rule_catalogue.settings import Settings
 
-from .report import Report, ScanError, build_report, inventory_of
+from .report import Report, ScanError, Waiver, build_report, inventory_of
+from .waivers import apply_waivers
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
 
 Progress = Callable[[str], None]
@@ -42,6 +43,7 @@ class ScanOptions:
     rate_limit: float | None = None
     timeout: float = 10.0
     shard: tuple[int, int] | None = None
+    waivers: tuple[Waiver, ...] = ()
 
 
 @dataclass
@@ -147,15 +149,15 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
         rules += ["iam-drift", "config-drift"]
         collected.target["desired"] = str(options.desired)
 
+    store = open_history(options.history) if options.history else None
     history_info: dict[str, Any] = {}
-    if options.history:
-        progress(f"comparing with history at {options.history}")
-        store = open_history(options.history)
+    previous: Snapshot | None = None
+    if store is not None:
+        progress(f"comparing with history at {store.location}")
         try:
             previous = store.latest()
         except HistoryError as exc:
             collected.errors.append(ScanError("history", store.location, str(exc)))
-            previous = None
         else:
             if previous is not None:
                 findings.extend(judge_history(RegistryState(images=previous.images), state, options.settings,
@@ -163,19 +165,45 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
                 history_info["previous_snapshot"] = previous.name
                 history_info["previous_taken_at"] = previous.taken_at.isoformat()
             rules += ["version-tag-moved", "version-deleted"]
-            current = next_snapshot(Snapshot(observed_at, state.images), previous, collected.unread)
-            try:
-                history_info["snapshot"] = store.write(current)
-            except HistoryError as exc:
-                collected.errors.append(ScanError("history", store.location, str(exc)))
-        collected.target["history"] = options.history
+        collected.target["history"] = store.location
+
     collected.timings["total"] = time.perf_counter() - started
     report = build_report(
         generated_at=observed_at, target=collected.target, errors=collected.errors, findings=findings,
         undetermined=undetermined, inventory=inventory_of(state), rules_evaluated=rules,
         timings=collected.timings,
     )
+    waived, waivers = apply_waivers(report.findings, options.waivers, observed_at.date())
+    report = dataclasses.replace(report, findings=waived, waivers=waivers)
+    if previous is not None and previous.findings is not None:
+        report = _with_trend(report, previous, history_info)
+    if store is not None and previous is not None or store is not None and not any(
+            e.source == "history" for e in report.errors):
+        current = next_snapshot(Snapshot(observed_at, state.images, findings=tuple(
+            f.to_json() for f in report.findings)), previous, collected.unread)
+        try:
+            history_info["snapshot"] = store.write(current)
+        except HistoryError as exc:
+            report = dataclasses.replace(report, complete=False,
+                                         errors=(*report.errors, ScanError("history", store.location, str(exc))))
     return dataclasses.replace(report, history=history_info)
+
+
+def _with_trend(report: Report, previous: Snapshot, history_info: dict[str, Any]) -> Report:
+    """New / still-open / resolved against the previous scan's findings (by fingerprint)."""
+    before = {f["fingerprint"]: f for f in previous.findings or ()}
+    findings = tuple(dataclasses.replace(f, trend="still-open" if f.fingerprint in before else "new")
+                     for f in report.findings)
+    history_info["previous_report"] = previous.name
+    if not report.complete:
+        # A finding on something this scan could not read is not "resolved": say nothing rather than guess.
+        history_info["resolved_note"] = "resolved findings are not listed for an incomplete scan"
+        return dataclasses.replace(report, findings=findings)
+    now = {f.fingerprint for f in report.findings}
+    from .report import _finding_from_json
+
+    resolved = tuple(_finding_from_json(f) for fp, f in before.items() if fp not in now)
+    return dataclasses.replace(report, findings=findings, resolved=resolved)
 
 
 def exit_code(report: Report, fail_on: str) -> int:

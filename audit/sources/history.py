@@ -35,6 +35,8 @@ class Snapshot:
     # Repositories this snapshot did not read itself but carried forward from an earlier one.
     carried_forward: tuple[str, ...] = ()
     name: str = ""
+    # The findings this scan reported (report JSON), for new / still-open / resolved next time.
+    findings: tuple[dict[str, Any], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class Snapshot:
                 for i in self.images
                 if i.digest
             ],
+            **({"findings": list(self.findings)} if self.findings is not None else {}),
         }
 
     @classmethod
@@ -58,8 +61,13 @@ class Snapshot:
                       tuple(str(t) for t in i["tags"]))
                 for i in data["images"]
             )
+            findings = data.get("findings")
+            if findings is not None and not (isinstance(findings, list) and all(
+                    isinstance(f, dict) and isinstance(f.get("fingerprint"), str) for f in findings)):
+                raise HistoryError(f"{name}: findings are malformed")
             return cls(datetime.fromisoformat(data["taken_at"]), images,
-                       tuple(data.get("carried_forward", ())), name)
+                       tuple(data.get("carried_forward", ())), name,
+                       tuple(findings) if findings is not None else None)
         except HistoryError:
             raise
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -72,7 +80,7 @@ def next_snapshot(current: Snapshot, previous: Snapshot | None, unread_repositor
     if previous is None or not unread:
         return current
     kept = tuple(i for i in previous.images if is_unread(i.repository.name, i.package, unread))
-    return Snapshot(current.taken_at, current.images + kept, tuple(sorted(unread)))
+    return Snapshot(current.taken_at, current.images + kept, tuple(sorted(unread)), findings=current.findings)
 
 
 def _snapshot_name(taken_at: datetime) -> str:

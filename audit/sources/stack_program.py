@@ -12,6 +12,7 @@ the provider's Check (no provider-added defaults such as `effectiveLabels`), and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -118,6 +119,10 @@ def run_stack_program(
         return pulumi.Output.from_input(exported).apply(outputs.update)
 
     with _RUN_LOCK, _isolated_runtime(config, program.parent):
+        # asyncio.run() elsewhere in the process (e.g. a registry scan) leaves no current loop behind,
+        # and Pulumi's Outputs need one: give every run its own.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         runtime_mocks.set_mocks(
             mocks,
             project=project,
@@ -133,6 +138,9 @@ def run_stack_program(
         except SystemExit as exc:  # sys.exit() in a program must not end the caller's process
             message = f"program exited with status {exc.code}"
             raise StackProgramError(message, "SystemExit", tuple(monitor.captured)) from exc
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
     return StackRun(
         project=project,

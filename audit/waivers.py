@@ -1,0 +1,88 @@
+"""Waivers: accepted risks, each with a justification, an owner and an expiry date.
+
+A waived finding stays in every report, marked waived with its justification; it just no longer
+fails the exit code. An expired waiver waives nothing, and it and any unused waiver are reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rule_catalogue.rules import RULES
+
+from .report import ReportFinding, Waiver
+
+_KEYS = {"rule", "resource", "justification", "owner", "expires"}
+
+
+class WaiverError(ValueError):
+    """The waiver file is unusable; the one-line message names the entry and the problem."""
+
+
+def load_waivers(path: Path) -> tuple[Waiver, ...]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WaiverError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise WaiverError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    entries = raw.get("waivers") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise WaiverError(f"{path}: expected a top-level `waivers:` list")
+    return tuple(_parse_entry(path, i, entry) for i, entry in enumerate(entries))
+
+
+def _parse_entry(path: Path, index: int, entry: Any) -> Waiver:
+    where = f"{path}: waivers[{index}]"
+    if not isinstance(entry, dict):
+        raise WaiverError(f"{where}: expected a mapping with {', '.join(sorted(_KEYS))}")
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise WaiverError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                          f"allowed: {', '.join(sorted(_KEYS))}")
+    for key in ("rule", "resource", "justification", "owner"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise WaiverError(f"{where}: `{key}` is required and must be non-empty text")
+    if entry["rule"] not in RULES:
+        raise WaiverError(f"{where}: unknown rule {entry['rule']!r}")
+    expires = entry.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            raise WaiverError(f"{where}: `expires` must be a date (YYYY-MM-DD), got {expires!r}") from None
+    if not isinstance(expires, date):
+        raise WaiverError(f"{where}: `expires` is required (a date, YYYY-MM-DD)")
+    return Waiver(entry["rule"], entry["resource"].strip(), entry["justification"].strip(),
+                  entry["owner"].strip(), expires.isoformat())
+
+
+def apply_waivers(findings: Iterable[ReportFinding], waivers: Iterable[Waiver], today: date) -> \
+        tuple[tuple[ReportFinding, ...], tuple[Waiver, ...]]:
+    """Mark findings covered by an active waiver; give each waiver its status for this run."""
+    waivers = list(waivers)
+    active = [date.fromisoformat(w.expires) >= today for w in waivers]
+    matched = [0] * len(waivers)
+    out = []
+    for finding in findings:
+        for i, waiver in enumerate(waivers):
+            if active[i] and waiver.rule_id == finding.rule_id and fnmatch.fnmatchcase(finding.resource,
+                                                                                        waiver.resource):
+                matched[i] += 1
+                finding = dataclasses.replace(finding, waiver=dataclasses.replace(waiver, status="active"))
+                break
+        out.append(finding)
+    statuses = tuple(
+        dataclasses.replace(w, status="expired" if not active[i] else ("unused" if not matched[i] else "active"),
+                            matched=matched[i])
+        for i, w in enumerate(waivers)
+    )
+    return tuple(out), statuses
