@@ -122,3 +122,16 @@ def test_environment_config_does_not_leak_in(monkeypatch: pytest.MonkeyPatch) ->
 def test_missing_program_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         run_stack_program(tmp_path / "nope.py", {})
+
+
+def test_runs_after_asyncio_run_elsewhere_in_the_process() -> None:
+    """asyncio.run() (e.g. a registry scan) leaves no current event loop; the runner brings its own."""
+    import asyncio
+
+    async def scan() -> int:
+        return 1
+
+    assert asyncio.run(scan()) == 1
+    run = run_stack_program(MAIN_PROGRAM, with_project({}))
+    assert len(run.of_type(AR_REPOSITORY)) == 1
+    assert asyncio.run(scan()) == 1
