@@ -40,11 +40,12 @@ def main() -> int:
         seeded = demo_estate.seed_oci(registry.url)
         risky_bucket, hardened_bucket = demo_estate.seed_gcs(gcs)
         demo_estate.seed_artifact_registry(ar.estate)
+        desired = _stack_export(history)
         common = [
             "scan", "--project", demo_estate.PROJECT, "--location", demo_estate.LOCATION,
             "--artifact-registry-endpoint", ar.endpoint,
             "--gcr-bucket", risky_bucket, "--gcr-bucket", hardened_bucket,
-            "--registry", registry.url, "--history", str(history), "--quiet",
+            "--registry", registry.url, "--history", str(history), "--desired", str(desired), "--quiet",
         ]
         _audit([*common, "--output", str(OUT / "night-1")], "first nightly scan")
         demo_estate.tamper_oci(registry.url, seeded)
@@ -60,6 +61,27 @@ def main() -> int:
         print(f"  {path.resolve()}")
     # Findings are the point of the demo; only a broken run fails it.
     return 0 if rc in (0, 1) else rc
+
+
+def _stack_export(folder: Path) -> Path:
+    """The project's own stack, declaring both Artifact Registry repositories, as `pulumi stack export`
+    would write it (run under mocks: no Pulumi CLI or cloud here)."""
+    import json
+
+    from audit.sources.stack_program import run_stack_program
+    from localdev.stack_export import stack_export_document
+
+    run = run_stack_program(Path("__main__.py"), {
+        "gcp:project": demo_estate.PROJECT,
+        "model-registry:location": demo_estate.LOCATION,
+        "model-registry:repositories": json.dumps(["models-hardened", "models-risky"]),
+        "model-registry:owner": "ml-platform",
+        "model-registry:readers": json.dumps(["group:ml-readers@example.com"]),
+        "model-registry:writers": json.dumps(["serviceAccount:ci-push@demo-project.iam.gserviceaccount.com"]),
+    })
+    path = folder / "stack-export.json"
+    path.write_text(json.dumps(stack_export_document(run, demo_estate.PROJECT), indent=1))
+    return path
 
 
 def _extra_formats() -> list[str]:
