@@ -6,7 +6,6 @@ reads the port from the first stdout line.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-
 from registry_policies.policies import all_policies
 
 PolicyPack(
@@ -15,7 +14,7 @@ PolicyPack(
     # Each policy sets its own level from the catalogue; this only covers a policy that would not.
     enforcement_level=EnforcementLevel.ADVISORY,
     description="Guards the Google Cloud registry that holds versioned ML model images: no public or "
-                "broad access, immutable version tags, safe cleanup, scanning, encryption, no Container Registry.",
+    "broad access, immutable version tags, safe cleanup, scanning, encryption, no Container Registry.",
     display_name="Model Registry Guard",
     provider="gcp",
     tags=["gcp", "artifact-registry", "model-registry"],

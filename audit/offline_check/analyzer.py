@@ -31,12 +31,16 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 ENFORCEMENT_LEVELS: Final = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_TO_PROTO: Final = {
-    "advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED,
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
 }
 _SEVERITY: Final = {
-    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low",
-    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium", analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
 # The SDK's prefix for a policy that hit a preview-time unknown (our pack's "could not judge" too).
@@ -54,7 +58,7 @@ class PolicyConfigError(ValueError):
 def level_name(value: int) -> str:
     """Enforcement level from its proto number. Read numerically on purpose: MessageToDict drops
     ADVISORY because it is the proto3 default (0)."""
-    return str(analyzer_pb2.EnforcementLevel.Name(value)).lower()  # type: ignore[arg-type]
+    return str(analyzer_pb2.EnforcementLevel.Name(value)).lower()
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class Resource:
 
 def _struct(properties: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    # JSON round trip: tuples, ints and odd scalars become what Struct can carry, as the engine's marshaller does.
+    # JSON round trip: tuples, ints and odd scalars become what Struct carries (as the engine marshals).
     struct.update(json.loads(json.dumps(dict(properties), default=str)))
     return struct
 
@@ -138,20 +142,28 @@ def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
 def _policy_info(info: Any) -> PolicyInfo:
     schema: dict[str, Any] = {}
     if info.HasField("configSchema"):
-        schema = {"properties": json_format.MessageToDict(info.configSchema.properties),
-                  "required": list(info.configSchema.required)}
+        schema = {
+            "properties": json_format.MessageToDict(info.configSchema.properties),
+            "required": list(info.configSchema.required),
+        }
     return PolicyInfo(
-        name=info.name, display_name=info.displayName, description=info.description,
-        enforcement_level=level_name(info.enforcementLevel), severity=_SEVERITY.get(info.severity, ""),
+        name=info.name,
+        display_name=info.displayName,
+        description=info.description,
+        enforcement_level=level_name(info.enforcementLevel),
+        severity=_SEVERITY.get(info.severity, ""),
         policy_type="stack" if info.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
         config_schema=schema,
         framework={k: getattr(info.framework, k) for k in ("name", "version", "reference", "specification")},
-        tags=tuple(info.tags), remediation_steps=info.remediation_steps, url=info.url,
+        tags=tuple(info.tags),
+        remediation_steps=info.remediation_steps,
+        url=info.url,
     )
 
 
-def resolve_config(info: AnalyzerInfo, user_config: Mapping[str, Any] | None) -> \
-        dict[str, tuple[str, dict[str, Any]]]:
+def resolve_config(
+    info: AnalyzerInfo, user_config: Mapping[str, Any] | None
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """What the engine's ReconcilePolicyPackConfig does: policy -> (level, properties with defaults).
 
     Accepts the `--policy-pack-config` file's shapes: `{"all": "mandatory"}`, `{"<policy>": "advisory"}`,
@@ -162,16 +174,20 @@ def resolve_config(info: AnalyzerInfo, user_config: Mapping[str, Any] | None) ->
     known = {p.name for p in info.policies}
     for name in user:
         if name != "all" and name not in known:
-            raise PolicyConfigError(f"policy pack config: no policy named {name!r} in {info.name} "
-                                    f"(policies: {', '.join(sorted(known))})")
+            raise PolicyConfigError(
+                f"policy pack config: no policy named {name!r} in {info.name} "
+                f"(policies: {', '.join(sorted(known))})"
+            )
 
     def level_of(name: str, value: Any) -> str | None:
         level = value.get("enforcementLevel") if isinstance(value, Mapping) else value
         if level is None:
             return None
         if level not in ENFORCEMENT_LEVELS:
-            raise PolicyConfigError(f"policy pack config: policy {name!r}, key 'enforcementLevel': "
-                                    f"{level!r} is not one of {', '.join(ENFORCEMENT_LEVELS)}")
+            raise PolicyConfigError(
+                f"policy pack config: policy {name!r}, key 'enforcementLevel': "
+                f"{level!r} is not one of {', '.join(ENFORCEMENT_LEVELS)}"
+            )
         return str(level)
 
     all_level = level_of("all", user["all"]) if "all" in user else None
@@ -180,10 +196,16 @@ def resolve_config(info: AnalyzerInfo, user_config: Mapping[str, Any] | None) ->
         initial = dict(info.initial_config.get(policy.name, {}))
         raw = user.get(policy.name)
         if raw is not None and not isinstance(raw, str | Mapping):
-            raise PolicyConfigError(f"policy pack config: policy {policy.name!r}: expected an enforcement level "
-                                    f"or an object, got {raw!r}")
-        level = level_of(policy.name, raw) or all_level or initial.pop("enforcementLevel", None) \
+            raise PolicyConfigError(
+                f"policy pack config: policy {policy.name!r}: expected an enforcement level "
+                f"or an object, got {raw!r}"
+            )
+        level = (
+            level_of(policy.name, raw)
+            or all_level
+            or initial.pop("enforcementLevel", None)
             or policy.enforcement_level
+        )
         initial.pop("enforcementLevel", None)
         properties_schema: Mapping[str, Any] = policy.config_schema.get("properties", {})
         properties = {key: spec["default"] for key, spec in properties_schema.items() if "default" in spec}
@@ -193,16 +215,23 @@ def resolve_config(info: AnalyzerInfo, user_config: Mapping[str, Any] | None) ->
         for key in properties:
             if key not in properties_schema:
                 allowed = ", ".join(sorted(properties_schema)) or "only enforcementLevel"
-                raise PolicyConfigError(f"policy pack config: policy {policy.name!r}, key {key!r}: unknown "
-                                        f"setting (allowed: {allowed})")
-        schema = {"type": "object", "properties": dict(properties_schema),
-                  "required": list(policy.config_schema.get("required", []))}
+                raise PolicyConfigError(
+                    f"policy pack config: policy {policy.name!r}, key {key!r}: unknown "
+                    f"setting (allowed: {allowed})"
+                )
+        schema = {
+            "type": "object",
+            "properties": dict(properties_schema),
+            "required": list(policy.config_schema.get("required", [])),
+        }
         validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
         errors = sorted(validator.iter_errors(properties), key=lambda e: list(e.absolute_path))
         if errors:
             error = errors[0]
             key = ".".join(str(p) for p in error.absolute_path) or "(config)"
-            raise PolicyConfigError(f"policy pack config: policy {policy.name!r}, key {key!r}: {error.message}")
+            raise PolicyConfigError(
+                f"policy pack config: policy {policy.name!r}, key {key!r}: {error.message}"
+            )
         resolved[policy.name] = (str(level), properties)
     return resolved
 
@@ -210,15 +239,29 @@ def resolve_config(info: AnalyzerInfo, user_config: Mapping[str, Any] | None) ->
 class PolicyPackClient:
     """Runs one policy pack process and speaks pulumirpc.Analyzer to it. Use as a context manager."""
 
-    def __init__(self, pack_dir: str | Path, *, python: str | None = None, project: str = "offline-check",
-                 stack: str = "offline", organization: str = "organization", dry_run: bool = True,
-                 stack_config: Mapping[str, str] | None = None, start_timeout: float = 60.0,
-                 call_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        pack_dir: str | Path,
+        *,
+        python: str | None = None,
+        project: str = "offline-check",
+        stack: str = "offline",
+        organization: str = "organization",
+        dry_run: bool = True,
+        stack_config: Mapping[str, str] | None = None,
+        start_timeout: float = 60.0,
+        call_timeout: float = 60.0,
+    ) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         self.python = python or sys.executable
-        self.env = {**os.environ, "PULUMI_PROJECT": project, "PULUMI_STACK": stack,
-                    "PULUMI_DRY_RUN": "true" if dry_run else "false", "PULUMI_ORGANIZATION": organization,
-                    "PULUMI_CONFIG": json.dumps(dict(stack_config or {}))}
+        self.env = {
+            **os.environ,
+            "PULUMI_PROJECT": project,
+            "PULUMI_STACK": stack,
+            "PULUMI_DRY_RUN": "true" if dry_run else "false",
+            "PULUMI_ORGANIZATION": organization,
+            "PULUMI_CONFIG": json.dumps(dict(stack_config or {})),
+        }
         self.start_timeout = start_timeout
         self.call_timeout = call_timeout
         self.start_seconds: float | None = None
@@ -232,19 +275,23 @@ class PolicyPackClient:
 
     def start(self) -> PolicyPackClient:
         # stderr goes to a file, not a pipe: a chatty pack must never block on a full pipe.
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; close() ends it
         started = time.monotonic()
         self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
-            cwd=self.pack_dir, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            cwd=self.pack_dir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
         line = self._read_port_line(started)
         try:
             port = int(line.strip())
         except ValueError:
+            message = self._startup_message(f"first stdout line is not a port: {line!r}")
             self.close()
-            raise PackStartError(self._startup_message(f"first stdout line is not a port: {line!r}")) from None
+            raise PackStartError(message) from None
         self.start_seconds = time.monotonic() - started
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
@@ -257,8 +304,9 @@ class PolicyPackClient:
         while not data.endswith(b"\n"):
             remaining = self.start_timeout - (time.monotonic() - started)
             if remaining <= 0:
+                message = self._startup_message(f"no port after {self.start_timeout:.0f}s")
                 self.close()
-                raise PackStartError(self._startup_message(f"no port after {self.start_timeout:.0f}s"))
+                raise PackStartError(message)
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 continue
@@ -266,8 +314,9 @@ class PolicyPackClient:
             if not chunk:  # EOF: the pack exited (or closed stdout) without a port
                 self._process.wait(timeout=5)
                 code = self._process.returncode
+                message = self._startup_message(f"exited with code {code} before printing a port")
                 self.close()
-                raise PackStartError(self._startup_message(f"exited with code {code} before printing a port"))
+                raise PackStartError(message)
             data += chunk
         return data.decode(errors="replace")
 
@@ -304,8 +353,9 @@ class PolicyPackClient:
     def __enter__(self) -> PolicyPackClient:
         return self.start() if self._process is None else self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     @property
@@ -324,11 +374,14 @@ class PolicyPackClient:
                 entry = json_format.MessageToDict(config.properties)
                 entry["enforcementLevel"] = level_name(config.enforcementLevel)
                 initial[name] = entry
-            self._info = AnalyzerInfo(raw.name, raw.version, raw.description,
-                                      tuple(_policy_info(p) for p in raw.policies), initial)
+            self._info = AnalyzerInfo(
+                raw.name, raw.version, raw.description, tuple(_policy_info(p) for p in raw.policies), initial
+            )
         return self._info
 
-    def configure(self, user_config: Mapping[str, Any] | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    def configure(
+        self, user_config: Mapping[str, Any] | None = None
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
         """Validate `user_config` (the --policy-pack-config JSON) and send Configure with defaults applied."""
         resolved = resolve_config(self.info(), user_config)
         request = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -339,19 +392,26 @@ class PolicyPackClient:
         self.stub.Configure(request, timeout=self.call_timeout)
         return resolved
 
-    def _request(self, resource: Resource, properties: Mapping[str, Any] | None = None) -> \
-            analyzer_pb2.AnalyzeRequest:
+    def _request(
+        self, resource: Resource, properties: Mapping[str, Any] | None = None
+    ) -> analyzer_pb2.AnalyzeRequest:
         return analyzer_pb2.AnalyzeRequest(
-            type=resource.type, properties=_struct(resource.properties if properties is None else properties),
-            urn=resource.urn, name=resource.name, options=_options(resource),
+            type=resource.type,
+            properties=_struct(resource.properties if properties is None else properties),
+            urn=resource.urn,
+            name=resource.name,
+            options=_options(resource),
         )
 
     def remediate(self, resource: Resource) -> tuple[Remediation, ...]:
         response = self.stub.Remediate(self._request(resource), timeout=self.call_timeout)
         return tuple(
-            Remediation(r.policyName, resource.urn,
-                        json_format.MessageToDict(r.properties) if r.HasField("properties") else None,
-                        r.diagnostic)
+            Remediation(
+                r.policyName,
+                resource.urn,
+                json_format.MessageToDict(r.properties) if r.HasField("properties") else None,
+                r.diagnostic,
+            )
             for r in response.remediations
         )
 
@@ -360,32 +420,53 @@ class PolicyPackClient:
         for d in response.diagnostics:
             message = d.message
             if d.description and message.startswith(d.description + "\n"):
-                message = message[len(d.description) + 1:]
+                message = message[len(d.description) + 1 :]
             elif message == d.description:
                 message = ""
-            out.append(Violation(d.policyName, d.policyPackName, level_name(d.enforcementLevel),
-                                 _SEVERITY.get(d.severity, ""), message, d.urn or default_urn, d.description))
+            out.append(
+                Violation(
+                    d.policyName,
+                    d.policyPackName,
+                    level_name(d.enforcementLevel),
+                    _SEVERITY.get(d.severity, ""),
+                    message,
+                    d.urn or default_urn,
+                    d.description,
+                )
+            )
         return tuple(out)
 
-    def analyze(self, resource: Resource, properties: Mapping[str, Any] | None = None) -> tuple[Violation, ...]:
+    def analyze(
+        self, resource: Resource, properties: Mapping[str, Any] | None = None
+    ) -> tuple[Violation, ...]:
         response = self.stub.Analyze(self._request(resource, properties), timeout=self.call_timeout)
         return self._violations(response, resource.urn)
 
     def analyze_stack(self, resources: Sequence[Resource], stack_urn: str = "") -> tuple[Violation, ...]:
-        request = analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=_struct(r.properties), urn=r.urn, name=r.name, options=_options(r),
-                parent=r.parent, dependencies=list(r.dependencies),
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
-                                      for k, v in r.property_dependencies.items()},
-            )
-            for r in resources
-        ])
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=_struct(r.properties),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    parent=r.parent,
+                    dependencies=list(r.dependencies),
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
+                        for k, v in r.property_dependencies.items()
+                    },
+                )
+                for r in resources
+            ]
+        )
         response = self.stub.AnalyzeStack(request, timeout=self.call_timeout)
         return self._violations(response, stack_urn)
 
-    def check(self, resources: Iterable[Resource], stack_urn: str = "") -> \
-            tuple[tuple[Violation, ...], tuple[Remediation, ...]]:
+    def check(
+        self, resources: Iterable[Resource], stack_urn: str = ""
+    ) -> tuple[tuple[Violation, ...], tuple[Remediation, ...]]:
         """Engine order: Remediate then Analyze per resource (on remediated properties), AnalyzeStack last."""
         violations: list[Violation] = []
         remediations: list[Remediation] = []
@@ -398,7 +479,17 @@ class PolicyPackClient:
                 if remediation.properties is not None:
                     properties = dict(remediation.properties)
             violations.extend(self.analyze(resource, properties))
-            analyzed.append(Resource(resource.type, resource.name, resource.urn, properties, resource.parent,
-                                     resource.dependencies, resource.property_dependencies, resource.protect))
+            analyzed.append(
+                Resource(
+                    resource.type,
+                    resource.name,
+                    resource.urn,
+                    properties,
+                    resource.parent,
+                    resource.dependencies,
+                    resource.property_dependencies,
+                    resource.protect,
+                )
+            )
         violations.extend(self.analyze_stack(analyzed, stack_urn))
         return tuple(violations), tuple(remediations)

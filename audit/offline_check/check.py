@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rule_catalogue.findings import Finding
 
 from .analyzer import PolicyPackClient, Remediation, Resource, Violation
@@ -46,12 +45,15 @@ class CheckResult:
 
 
 def to_finding(violation: Violation) -> Finding:
-    evidence: dict[str, Any] = {"enforcementLevel": violation.enforcement_level,
-                                "policyPack": violation.policy_pack}
+    evidence: dict[str, Any] = {
+        "enforcementLevel": violation.enforcement_level,
+        "policyPack": violation.policy_pack,
+    }
     if violation.undetermined:
         evidence["undetermined"] = True
-    return Finding(rule_id=violation.policy_name, resource=violation.urn, message=violation.message,
-                   evidence=evidence)
+    return Finding(
+        rule_id=violation.policy_name, resource=violation.urn, message=violation.message, evidence=evidence
+    )
 
 
 def _program_file(program_dir: str | Path) -> Path:
@@ -69,9 +71,15 @@ def _project_name(program: Path) -> str:
     return "model-registry"
 
 
-def run_offline_check(program_dir: str | Path, stack_config: Mapping[str, str], pack_dir: str | Path | None = None,
-                      pack_config: Mapping[str, Any] | None = None, *, stack: str = "dev",
-                      python: str | None = None) -> CheckResult:
+def run_offline_check(
+    program_dir: str | Path,
+    stack_config: Mapping[str, str],
+    pack_dir: str | Path | None = None,
+    pack_config: Mapping[str, Any] | None = None,
+    *,
+    stack: str = "dev",
+    python: str | None = None,
+) -> CheckResult:
     """Run the program under mocks, then Remediate+Analyze every declared resource and AnalyzeStack them all.
 
     Raises `audit.sources.stack_program.StackProgramError` when the program fails,
@@ -85,13 +93,20 @@ def run_offline_check(program_dir: str | Path, stack_config: Mapping[str, str], 
     project = _project_name(program)
     run = run_stack_program(program, stack_config, project=project, stack=stack)
     resources = [
-        Resource(type=r.type, name=r.name, urn=r.urn, properties=dict(r.inputs), parent=r.parent or "",
-                 dependencies=tuple(r.dependencies),
-                 property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()})
+        Resource(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            properties=dict(r.inputs),
+            parent=r.parent or "",
+            dependencies=tuple(r.dependencies),
+            property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+        )
         for r in run.resources
     ]
-    with PolicyPackClient(pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack,
-                          stack_config=stack_config) as client:
+    with PolicyPackClient(
+        pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack, stack_config=stack_config
+    ) as client:
         info = client.info()
         client.configure(pack_config)
         violations, remediations = client.check(resources, stack_urn=run.stack_urn)

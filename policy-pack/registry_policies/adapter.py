@@ -1,4 +1,4 @@
-"""Pulumi resource properties (engine wire names, camelCase) -> a partial `rule_catalogue.model.RegistryState`.
+"""Pulumi resource properties (engine wire names, camelCase) -> a partial `rule_catalogue` RegistryState.
 
 Why an adapter and not rules: the same catalogue judges the live registry at night, so the pack only
 translates shapes. Every field is read through `_read`, which turns a preview-time unknown (whether
@@ -47,10 +47,17 @@ from rule_catalogue.model import (
 )
 from rule_catalogue.principals import acl_entity_to_member
 
-SENTINELS: Final = frozenset({
-    UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE,
-})
+SENTINELS: Final = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
 
 # Rules that judge grants: a malformed or unknown IAM shape concerns all of them.
 GRANT_RULES: Final = ("no-public-access", "no-broad-admin", "no-personal-writers")
@@ -100,7 +107,10 @@ _PREDEFINED_ACL: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "publicread": (("READER", "allUsers"),),
     "publicreadwrite": (("READER", "allUsers"), ("WRITER", "allUsers")),
     "authenticatedread": (("READER", "allAuthenticatedUsers"),),
-    "private": (), "projectprivate": (), "bucketownerread": (), "bucketownerfullcontrol": (),
+    "private": (),
+    "projectprivate": (),
+    "bucketownerread": (),
+    "bucketownerfullcontrol": (),
 }
 
 _CONTAINER_REGISTRY_BUCKET = re.compile(r"^([a-z]+\.)?artifacts\.[^.]+(\.[^.]+)*\.appspot\.com$")
@@ -190,7 +200,7 @@ def container_registry_bucket(location: object, project: object) -> str | Unknow
 
 
 def parse_duration(value: object) -> float | None:
-    """"1209600s", "14d", "1h30m" -> seconds. Unparseable counts as 0 s: a DELETE of unknown age is
+    """ "1209600s", "14d", "1h30m" -> seconds. Unparseable counts as 0 s: a DELETE of unknown age is
     treated as deleting everything (fail closed), and any age on a KEEP already limits it."""
     if value is None or is_unknown(value):
         return None
@@ -209,12 +219,12 @@ def is_registry_host(host: str) -> bool:
 
 
 def split_image_reference(reference: str) -> tuple[str, str, str | None] | None:
-    """"host/path:tag" -> (host, path, tag); a digest reference has no tag. None when no registry host."""
+    """ "host/path:tag" -> (host, path, tag); a digest reference has no tag. None when no registry host."""
     name, _, digest = reference.partition("@")
     slash = name.find("/")
     if slash < 0:
         return None
-    host, rest = name[:slash], name[slash + 1:]
+    host, rest = name[:slash], name[slash + 1 :]
     if "." not in host and ":" not in host and host != "localhost":
         return None
     last = rest.rsplit("/", 1)[-1]
@@ -250,19 +260,22 @@ def _condition(reader: _Reader, props: Any) -> Condition | None:
     expression = reader.text(cond, "expression", ".condition.expression")
     title = reader.text(cond, "title", ".condition.title")
     return Condition(
-        expression=_show(expression, ""), title=_show(title, ""),
+        expression=_show(expression, ""),
+        title=_show(title, ""),
         description=_show(reader.text(cond, "description", ".condition.description"), ""),
     )
 
 
-def iam_target(resource_type: str, props: Any, default_project: str | None, reader: _Reader | None = None) -> \
-        ResourceRef:
+def iam_target(
+    resource_type: str, props: Any, default_project: str | None, reader: _Reader | None = None
+) -> ResourceRef:
     """The repository, bucket or project an IAM resource manages."""
     reader = reader or _Reader()
     kind, key, _ = IAM_TYPES[resource_type]
     if kind == "repository":
         name = repository_name(
-            reader.read(props, "repository", ".repository"), reader.read(props, "location", ".location"),
+            reader.read(props, "repository", ".repository"),
+            reader.read(props, "location", ".location"),
             reader.read(props, "project", ".project") or default_project,
         )
     elif kind == "project":
@@ -272,23 +285,33 @@ def iam_target(resource_type: str, props: Any, default_project: str | None, read
     return ResourceRef(kind, name)
 
 
-def _policy_data_grants(reader: _Reader, props: Any, target: ResourceRef, source: str) -> \
-        tuple[list[Grant], list[Finding]]:
+def _policy_data_grants(
+    reader: _Reader, props: Any, target: ResourceRef, source: str
+) -> tuple[list[Grant], list[Finding]]:
     raw = reader.read(props, "policyData", ".policyData")
     if is_unknown(raw):
         return [Grant(target, UNKNOWN, UNKNOWN, "iam-policy", source=source)], []
     if raw is None:
-        return [], [Finding(r, str(target), f"{source or target.name}: policyData is missing, so the "
-                                             "authoritative IAM policy cannot be checked", {"policyData": None})
-                    for r in GRANT_RULES]
+        return [], [
+            Finding(
+                r,
+                str(target),
+                f"{source or target.name}: policyData is missing, so the "
+                "authoritative IAM policy cannot be checked",
+                {"policyData": None},
+            )
+            for r in GRANT_RULES
+        ]
     try:
         document = json.loads(raw) if isinstance(raw, str) else raw
         bindings = document.get("bindings") or []
         if not isinstance(bindings, list):
             raise ValueError("bindings is not a list")
     except (ValueError, AttributeError) as exc:
-        message = (f"policyData of {target.name} is not a valid IAM policy JSON document ({exc}); "
-                   "no member in it can be checked")
+        message = (
+            f"policyData of {target.name} is not a valid IAM policy JSON document ({exc}); "
+            "no member in it can be checked"
+        )
         return [], [Finding(r, str(target), message, {"policyData": str(raw)[:200]}) for r in GRANT_RULES]
     grants: list[Grant] = []
     for binding in bindings:
@@ -297,11 +320,17 @@ def _policy_data_grants(reader: _Reader, props: Any, target: ResourceRef, source
         role = binding.get("role")
         role_value: str | Unknown = UNKNOWN if not isinstance(role, str) or role in SENTINELS else role
         cond = binding.get("condition")
-        condition = Condition(str(cond.get("expression", "")), str(cond.get("title", "")),
-                              str(cond.get("description", ""))) if isinstance(cond, Mapping) else None
+        condition = (
+            Condition(
+                str(cond.get("expression", "")), str(cond.get("title", "")), str(cond.get("description", ""))
+            )
+            if isinstance(cond, Mapping)
+            else None
+        )
         for member in binding.get("members") or []:
-            member_value: str | Unknown = UNKNOWN if not isinstance(member, str) or member in SENTINELS \
-                else member
+            member_value: str | Unknown = (
+                UNKNOWN if not isinstance(member, str) or member in SENTINELS else member
+            )
             grants.append(Grant(target, role_value, member_value, "iam-policy", condition, source))
     return grants, []
 
@@ -318,8 +347,11 @@ def _iam(resource_type: str, props: Any, urn: str, default_project: str | None) 
         role = reader.text(props, "role", ".role")
         role_value: str | Unknown = UNKNOWN if role is None else role
         condition = _condition(reader, props)
-        members = (reader.items(props, "member", ".member") if shape == "iam-member"
-                   else reader.items(props, "members", ".members"))
+        members = (
+            reader.items(props, "member", ".member")
+            if shape == "iam-member"
+            else reader.items(props, "members", ".members")
+        )
         if is_unknown(members):
             members = [UNKNOWN]
         for member in members or []:  # type: ignore[union-attr]
@@ -331,13 +363,18 @@ def _iam(resource_type: str, props: Any, urn: str, default_project: str | None) 
 def _acl(resource_type: str, props: Any, urn: str) -> Adapted:
     reader = _Reader()
     target = ResourceRef("bucket", _show(reader.read(props, "bucket", ".bucket")))
-    default_shape: GrantShape = "default-object-acl" if resource_type in (
-        DEFAULT_OBJECT_ACCESS_CONTROL, DEFAULT_OBJECT_ACL) else "bucket-acl"
+    default_shape: GrantShape = (
+        "default-object-acl"
+        if resource_type in (DEFAULT_OBJECT_ACCESS_CONTROL, DEFAULT_OBJECT_ACL)
+        else "bucket-acl"
+    )
     entries: list[tuple[str | Unknown, str | Unknown, GrantShape]] = []
     if resource_type in (BUCKET_ACCESS_CONTROL, DEFAULT_OBJECT_ACCESS_CONTROL):
         role = reader.text(props, "role", ".role")
         entity = reader.text(props, "entity", ".entity")
-        entries.append((UNKNOWN if role is None else role, UNKNOWN if entity is None else entity, default_shape))
+        entries.append(
+            (UNKNOWN if role is None else role, UNKNOWN if entity is None else entity, default_shape)
+        )
     else:
         role_entities = reader.items(props, "roleEntities", ".roleEntities")
         if is_unknown(role_entities):
@@ -359,10 +396,14 @@ def _acl(resource_type: str, props: Any, urn: str) -> Adapted:
                 for role, entity in _PREDEFINED_ACL.get(str(value).lower(), ()):
                     entries.append((role, entity, shape))
     grants = tuple(
-        Grant(target,
-              UNKNOWN if is_unknown(role) else f"acl:{str(role).upper()}",
-              UNKNOWN if is_unknown(entity) else acl_entity_to_member(str(entity)),
-              shape, None, urn)
+        Grant(
+            target,
+            UNKNOWN if is_unknown(role) else f"acl:{str(role).upper()}",
+            UNKNOWN if is_unknown(entity) else acl_entity_to_member(str(entity)),
+            shape,
+            None,
+            urn,
+        )
         for role, entity, shape in entries
     )
     return Adapted(RegistryState(grants=grants), (), (), tuple(reader.unknown_paths))
@@ -423,14 +464,19 @@ def _cleanup_policies(reader: _Reader, props: Any) -> tuple[CleanupPolicy, ...] 
             keep = reader.read(recent, "keepCount", f"{path}.mostRecentVersions.keepCount")
             most_recent = MostRecentVersions(
                 keep_count=None if keep is None or is_unknown(keep) else int(keep),
-                package_name_prefixes=_prefixes(reader, recent, "packageNamePrefixes",
-                                                f"{path}.mostRecentVersions"),
+                package_name_prefixes=_prefixes(
+                    reader, recent, "packageNamePrefixes", f"{path}.mostRecentVersions"
+                ),
             )
         policy_id = reader.text(item, "id", f"{path}.id")
-        policies.append(CleanupPolicy(
-            id=f"#{index}" if policy_id is None or is_unknown(policy_id) else str(policy_id),
-            action=str(action or "DELETE"), condition=condition, most_recent_versions=most_recent,
-        ))
+        policies.append(
+            CleanupPolicy(
+                id=f"#{index}" if policy_id is None or is_unknown(policy_id) else str(policy_id),
+                action=str(action or "DELETE"),
+                condition=condition,
+                most_recent_versions=most_recent,
+            )
+        )
     return tuple(policies)
 
 
@@ -453,10 +499,14 @@ def _labels(reader: _Reader, props: Any) -> Mapping[str, str] | Unknown:
 def _repository(props: Any, urn: str, name: str, default_project: str | None) -> Adapted:
     reader = _Reader()
     repo_id = reader.read(props, "repositoryId", ".repositoryId") or name
-    ref = ResourceRef("repository", repository_name(
-        repo_id, reader.read(props, "location", ".location"),
-        reader.read(props, "project", ".project") or default_project,
-    ))
+    ref = ResourceRef(
+        "repository",
+        repository_name(
+            repo_id,
+            reader.read(props, "location", ".location"),
+            reader.read(props, "project", ".project") or default_project,
+        ),
+    )
     fmt = reader.text(props, "format", ".format")
     docker = _mapping(reader.read(props, "dockerConfig", ".dockerConfig"))
     immutable: bool | Unknown
@@ -467,14 +517,18 @@ def _repository(props: Any, urn: str, name: str, default_project: str | None) ->
     else:
         value = reader.read(docker, "immutableTags", ".dockerConfig.immutableTags")
         immutable = UNKNOWN if is_unknown(value) else value is True
-    scanning_config = _mapping(reader.read(props, "vulnerabilityScanningConfig", ".vulnerabilityScanningConfig"))
+    scanning_config = _mapping(
+        reader.read(props, "vulnerabilityScanningConfig", ".vulnerabilityScanningConfig")
+    )
     scanning: str | Unknown
     if scanning_config is None:
         scanning = "INHERITED"
     elif is_unknown(scanning_config):
         scanning = UNKNOWN
     else:
-        value = reader.text(scanning_config, "enablementConfig", ".vulnerabilityScanningConfig.enablementConfig")
+        value = reader.text(
+            scanning_config, "enablementConfig", ".vulnerabilityScanningConfig.enablementConfig"
+        )
         scanning = "INHERITED" if value is None else value
     dry_run = reader.read(props, "cleanupPolicyDryRun", ".cleanupPolicyDryRun")
     mode = reader.text(props, "mode", ".mode")
@@ -537,7 +591,9 @@ def _image(resource_type: str, props: Any, urn: str) -> Adapted:
             return Adapted()  # built locally only: nothing reaches the registry
         image_name = reader.text(props, "imageName", ".imageName")
         if is_unknown(image_name):
-            undetermined.append(Undetermined("version-tag-required", urn, "imageName is not known yet (preview)"))
+            undetermined.append(
+                Undetermined("version-tag-required", urn, "imageName is not known yet (preview)")
+            )
         elif image_name:
             references.append(str(image_name))
     else:
@@ -550,8 +606,9 @@ def _image(resource_type: str, props: Any, urn: str) -> Adapted:
         known_tags = tags if isinstance(tags, list) else []
         for index, tag in enumerate(known_tags):
             if is_unknown(tag):
-                undetermined.append(Undetermined("version-tag-required", urn,
-                                                 f"tags[{index}] is not known yet (preview)"))
+                undetermined.append(
+                    Undetermined("version-tag-required", urn, f"tags[{index}] is not known yet (preview)")
+                )
             elif isinstance(tag, str):
                 references.append(tag)
         if undetermined:
@@ -578,8 +635,9 @@ def _image(resource_type: str, props: Any, urn: str) -> Adapted:
     return Adapted(RegistryState(images=images), (), tuple(undetermined), tuple(reader.unknown_paths))
 
 
-def adapt(resource_type: str, props: Any, urn: str = "", name: str = "",
-          default_project: str | None = None) -> Adapted | None:
+def adapt(
+    resource_type: str, props: Any, urn: str = "", name: str = "", default_project: str | None = None
+) -> Adapted | None:
     """The catalogue's view of one resource; None for types the catalogue has no opinion on."""
     if resource_type in IAM_TYPES:
         return _iam(resource_type, props, urn, default_project)
@@ -601,7 +659,7 @@ def adapt(resource_type: str, props: Any, urn: str = "", name: str = "",
 
 @dataclass(frozen=True)
 class StackResource:
-    """What the stack policy needs of a resource; built from a pulumi_policy PolicyResource or a stack export."""
+    """What the stack policy needs of a resource: from a pulumi_policy PolicyResource or a stack export."""
 
     resource_type: str
     props: Any
@@ -611,8 +669,9 @@ class StackResource:
     property_dependencies: Mapping[str, Sequence[StackResource]] = field(default_factory=dict)
 
 
-def _dependency_target(kind: TargetKind, deps: Sequence[StackResource], default_project: str | None) -> \
-        str | None:
+def _dependency_target(
+    kind: TargetKind, deps: Sequence[StackResource], default_project: str | None
+) -> str | None:
     """Name the target after the resource it was computed from, so `bucket=registry.id` and
     `bucket="artifacts.p.appspot.com"` still meet when the referenced resource says its name."""
     if len(deps) != 1:
@@ -621,14 +680,18 @@ def _dependency_target(kind: TargetKind, deps: Sequence[StackResource], default_
     reader = _Reader()
     if kind == "repository" and dep.resource_type == AR_REPOSITORY:
         repo_id = reader.read(dep.props, "repositoryId", ".repositoryId") or dep.name
-        name = repository_name(repo_id, reader.read(dep.props, "location", ".location"),
-                               reader.read(dep.props, "project", ".project") or default_project)
+        name = repository_name(
+            repo_id,
+            reader.read(dep.props, "location", ".location"),
+            reader.read(dep.props, "project", ".project") or default_project,
+        )
     elif kind == "bucket" and dep.resource_type == BUCKET:
         name = _show(reader.read(dep.props, "name", ".name"))
     elif kind == "bucket" and dep.resource_type == CONTAINER_REGISTRY:
-        bucket = container_registry_bucket(reader.read(dep.props, "location", ".location"),
-                                           reader.read(dep.props, "project", ".project") or default_project
-                                           or "(provider default)")
+        bucket = container_registry_bucket(
+            reader.read(dep.props, "location", ".location"),
+            reader.read(dep.props, "project", ".project") or default_project or "(provider default)",
+        )
         name = _show(bucket)
     else:
         name = UNKNOWN_NAME
@@ -637,8 +700,9 @@ def _dependency_target(kind: TargetKind, deps: Sequence[StackResource], default_
     return name
 
 
-def iam_declaration(resource: StackResource, default_project: str | None = None) -> \
-        IamDeclaration | Undetermined | None:
+def iam_declaration(
+    resource: StackResource, default_project: str | None = None
+) -> IamDeclaration | Undetermined | None:
     """The IAM declaration a resource makes, Undetermined when its target or role cannot be told yet."""
     if resource.resource_type not in IAM_TYPES:
         return None
@@ -648,21 +712,26 @@ def iam_declaration(resource: StackResource, default_project: str | None = None)
     if UNKNOWN_NAME in target.name:
         named = _dependency_target(kind, resource.property_dependencies.get(key, ()), default_project)
         if named is None:
-            return Undetermined("iam-authoritative-conflict", resource.urn,
-                                f"the {kind} that {resource.name} manages (.{key}) is not known yet")
+            return Undetermined(
+                "iam-authoritative-conflict",
+                resource.urn,
+                f"the {kind} that {resource.name} manages (.{key}) is not known yet",
+            )
         target = ResourceRef(kind, named)
     role: str | None = None
     if shape != "iam-policy":
         value = reader.text(resource.props, "role", ".role")
         if value is None or is_unknown(value):
-            return Undetermined("iam-authoritative-conflict", resource.urn,
-                                f"the role of {resource.name} is not known yet")
+            return Undetermined(
+                "iam-authoritative-conflict", resource.urn, f"the role of {resource.name} is not known yet"
+            )
         role = str(value)
     return IamDeclaration(target, shape, role, resource.urn)
 
 
-def iam_declarations(resources: Sequence[StackResource], default_project: str | None = None) -> \
-        Iterator[IamDeclaration | Undetermined]:
+def iam_declarations(
+    resources: Sequence[StackResource], default_project: str | None = None
+) -> Iterator[IamDeclaration | Undetermined]:
     for resource in resources:
         declaration = iam_declaration(resource, default_project)
         if declaration is not None:

@@ -1,6 +1,7 @@
-"""Policy configuration: the catalogue's SETTINGS_SCHEMA as each policy's config schema, and back to `Settings`.
+"""Policy configuration: the catalogue's SETTINGS_SCHEMA as each policy's config schema, back to `Settings`.
 
-Why per policy: `--policy-pack-config` is keyed by policy name (`{"no-broad-admin": {"allowedAdmins": [...]}}`),
+Why per policy: `--policy-pack-config` is keyed by policy name
+(`{"no-broad-admin": {"allowedAdmins": [...]}}`),
 so each policy declares only the settings its rule reads; the engine validates the user's file against
 these schemas and fills in the defaults before `Configure`.
 """

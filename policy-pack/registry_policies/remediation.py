@@ -43,7 +43,7 @@ def remediate_immutable_tags(args: ResourceValidationArgs) -> Mapping[str, Any] 
     """Set dockerConfig.immutableTags on Docker repositories that do not have it."""
     if args.resource_type != AR_REPOSITORY:
         return None
-    props = plain(args.props)
+    props: dict[str, Any] = plain(args.props)
     fmt = props.get("format")
     # dockerConfig is valid only on Docker repositories; an unknown format is left to the validation.
     if not isinstance(fmt, str) or fmt in SENTINELS or fmt.upper() != "DOCKER":
@@ -61,7 +61,7 @@ def remediate_bucket_hardening(args: ResourceValidationArgs) -> Mapping[str, Any
     """Turn on uniform bucket-level access and enforce public access prevention."""
     if args.resource_type != BUCKET:
         return None
-    props = plain(args.props)
+    props: dict[str, Any] = plain(args.props)
     if props.get("uniformBucketLevelAccess") is True and props.get("publicAccessPrevention") == "enforced":
         return None
     props["uniformBucketLevelAccess"] = True

@@ -16,12 +16,16 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
-
-from audit.offline_check.analyzer import level_name
 from registry_policies.policies import all_policies
 
-_LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
-           "disabled": proto.DISABLED}
+from audit.offline_check.analyzer import level_name
+
+_LEVELS = {
+    "advisory": proto.ADVISORY,
+    "mandatory": proto.MANDATORY,
+    "remediate": proto.REMEDIATE,
+    "disabled": proto.DISABLED,
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,9 @@ def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def servicer(config: Mapping[str, Mapping[str, Any]] | None = None) -> _PolicyAnalyzerServicer:
     """A fresh in-process servicer, configured like the engine would (levels + properties per policy)."""
-    service = _PolicyAnalyzerServicer("model-registry-guard", "0.0.1", all_policies(), EnforcementLevel.ADVISORY)
+    service = _PolicyAnalyzerServicer(
+        "model-registry-guard", "0.0.1", all_policies(), EnforcementLevel.ADVISORY
+    )
     request = proto.ConfigureAnalyzerRequest()
     for policy in service.GetAnalyzerInfo(None, None).policies:
         entry = dict((config or {}).get(policy.name, {}))
@@ -55,12 +61,22 @@ def urn(type_token: str, name: str) -> str:
     return f"urn:pulumi:dev::model-registry::{type_token}::{name}"
 
 
-def analyze(type_token: str, props: Mapping[str, Any], config: Mapping[str, Mapping[str, Any]] | None = None,
-            name: str = "res", service: _PolicyAnalyzerServicer | None = None) -> list[Diagnostic]:
+def analyze(
+    type_token: str,
+    props: Mapping[str, Any],
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str = "res",
+    service: _PolicyAnalyzerServicer | None = None,
+) -> list[Diagnostic]:
     service = service or servicer(config)
-    request = proto.AnalyzeRequest(type=type_token, properties=struct(props), urn=urn(type_token, name), name=name)
+    request = proto.AnalyzeRequest(
+        type=type_token, properties=struct(props), urn=urn(type_token, name), name=name
+    )
     response = service.Analyze(request, None)
-    return [Diagnostic(d.policyName, level_name(d.enforcementLevel), d.message, d.urn) for d in response.diagnostics]
+    return [
+        Diagnostic(d.policyName, level_name(d.enforcementLevel), d.message, d.urn)
+        for d in response.diagnostics
+    ]
 
 
 @dataclass(frozen=True)
@@ -71,18 +87,29 @@ class StackItem:
     property_dependencies: Mapping[str, Sequence[str]] | None = None  # property -> names of other items
 
 
-def analyze_stack(items: Sequence[StackItem], config: Mapping[str, Mapping[str, Any]] | None = None) -> \
-        list[Diagnostic]:
+def analyze_stack(
+    items: Sequence[StackItem], config: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Diagnostic]:
     service = servicer(config)
     urns = {item.name: urn(item.type, item.name) for item in items}
     resources = [
         proto.AnalyzerResource(
-            type=item.type, properties=struct(item.props), urn=urns[item.name], name=item.name,
-            dependencies=sorted({urns[d] for deps in (item.property_dependencies or {}).values() for d in deps}),
-            propertyDependencies={k: proto.AnalyzerPropertyDependencies(urns=[urns[d] for d in v])
-                                  for k, v in (item.property_dependencies or {}).items()},
+            type=item.type,
+            properties=struct(item.props),
+            urn=urns[item.name],
+            name=item.name,
+            dependencies=sorted(
+                {urns[d] for deps in (item.property_dependencies or {}).values() for d in deps}
+            ),
+            propertyDependencies={
+                k: proto.AnalyzerPropertyDependencies(urns=[urns[d] for d in v])
+                for k, v in (item.property_dependencies or {}).items()
+            },
         )
         for item in items
     ]
     response = service.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None)
-    return [Diagnostic(d.policyName, level_name(d.enforcementLevel), d.message, d.urn) for d in response.diagnostics]
+    return [
+        Diagnostic(d.policyName, level_name(d.enforcementLevel), d.message, d.urn)
+        for d in response.diagnostics
+    ]

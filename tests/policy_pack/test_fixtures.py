@@ -10,9 +10,16 @@ from rule_catalogue.rules import DEPLOY_RULES
 from .fixtures import FIXTURES, STACK_FIXTURES, Expected, StackItem
 from .harness import Diagnostic, analyze, analyze_stack
 
-CASES = [pytest.param(policy, *row, id=f"{policy}-{row[0]:02d}") for policy, rows in FIXTURES.items() for row in rows]
-STACK_CASES = [pytest.param(policy, *row, id=f"{policy}-{row[0]:02d}")
-               for policy, rows in STACK_FIXTURES.items() for row in rows]
+CASES = [
+    pytest.param(policy, *row, id=f"{policy}-{row[0]:02d}")
+    for policy, rows in FIXTURES.items()
+    for row in rows
+]
+STACK_CASES = [
+    pytest.param(policy, *row, id=f"{policy}-{row[0]:02d}")
+    for policy, rows in STACK_FIXTURES.items()
+    for row in rows
+]
 
 
 def _check(policy: str, diagnostics: list[Diagnostic], expected: Expected) -> None:
@@ -28,15 +35,30 @@ def _check(policy: str, diagnostics: list[Diagnostic], expected: Expected) -> No
         assert not [d for d in mine if d.level == "mandatory"], mine
 
 
-@pytest.mark.parametrize(("policy", "number", "description", "type_token", "props", "config", "expected"), CASES)
-def test_resource_fixture(policy: str, number: int, description: str, type_token: str, props: dict[str, Any],
-                          config: dict[str, Any], expected: Expected) -> None:
+@pytest.mark.parametrize(
+    ("policy", "number", "description", "type_token", "props", "config", "expected"), CASES
+)
+def test_resource_fixture(
+    policy: str,
+    number: int,
+    description: str,
+    type_token: str,
+    props: dict[str, Any],
+    config: dict[str, Any],
+    expected: Expected,
+) -> None:
     _check(policy, analyze(type_token, props, {policy: config}), expected)
 
 
 @pytest.mark.parametrize(("policy", "number", "description", "items", "config", "expected"), STACK_CASES)
-def test_stack_fixture(policy: str, number: int, description: str, items: list[StackItem], config: dict[str, Any],
-                       expected: Expected) -> None:
+def test_stack_fixture(
+    policy: str,
+    number: int,
+    description: str,
+    items: list[StackItem],
+    config: dict[str, Any],
+    expected: Expected,
+) -> None:
     _check(policy, analyze_stack(items, {policy: config}), expected)
 
 
@@ -54,8 +76,10 @@ def test_violation_message_carries_policy_description() -> None:
     """The SDK prefixes the description; the fixture message is the line after it."""
     from .fixtures import B_BINDING, CR_BUCKET
 
-    diagnostics = analyze(B_BINDING, {"bucket": CR_BUCKET, "role": "roles/storage.admin",
-                                      "members": ["user:member-id@example.com"]})
+    diagnostics = analyze(
+        B_BINDING,
+        {"bucket": CR_BUCKET, "role": "roles/storage.admin", "members": ["user:member-id@example.com"]},
+    )
     admin = [d for d in diagnostics if d.policy == "no-broad-admin"]
     assert admin and admin[0].message.startswith("Admin-class roles")
 
@@ -63,8 +87,11 @@ def test_violation_message_carries_policy_description() -> None:
 def test_undetermined_never_mandatory_even_when_policy_is() -> None:
     from .fixtures import AR_MEMBER, AR_TARGET, U
 
-    diagnostics = analyze(AR_MEMBER, {**AR_TARGET, "role": "roles/owner", "member": U},
-                          {"no-public-access": {"enforcementLevel": "mandatory"}})
+    diagnostics = analyze(
+        AR_MEMBER,
+        {**AR_TARGET, "role": "roles/owner", "member": U},
+        {"no-public-access": {"enforcementLevel": "mandatory"}},
+    )
     mine = [d for d in diagnostics if d.policy == "no-public-access"]
     assert [d.level for d in mine] == ["advisory"]
     assert ".member" in mine[0].message

@@ -14,20 +14,40 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .fixtures import (
-    AR_BINDING, AR_MEMBER, AR_POLICY, AR_TARGET, B_AC, B_ACL, B_BINDING, B_MEMBER, B_POLICY, COND, CR_BUCKET, DO_AC,
-    DO_ACL, P_BINDING, P_MEMBER, P_POLICY,
+    AR_BINDING,
+    AR_MEMBER,
+    AR_POLICY,
+    AR_TARGET,
+    B_AC,
+    B_ACL,
+    B_BINDING,
+    B_MEMBER,
+    B_POLICY,
+    COND,
+    CR_BUCKET,
+    DO_AC,
+    DO_ACL,
+    P_BINDING,
+    P_MEMBER,
+    P_POLICY,
 )
 from .harness import analyze, servicer
 
 SERVICE = servicer()  # Analyze does not mutate it; building one per example would dominate the run time
 
 KEYWORDS = ("allUsers", "allAuthenticatedUsers")
-BENIGN_MEMBERS = st.sampled_from([
-    "group:ml@example.com", "serviceAccount:ci@p.iam.gserviceaccount.com", "user:ann@example.com",
-    "domain:example.com", "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*",
-])
-BENIGN_ENTITIES = st.sampled_from(["user-ann@example.com", "group-ml@example.com", "project-owners-123",
-                                   "domain-example.com"])
+BENIGN_MEMBERS = st.sampled_from(
+    [
+        "group:ml@example.com",
+        "serviceAccount:ci@p.iam.gserviceaccount.com",
+        "user:ann@example.com",
+        "domain:example.com",
+        "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*",
+    ]
+)
+BENIGN_ENTITIES = st.sampled_from(
+    ["user-ann@example.com", "group-ml@example.com", "project-owners-123", "domain-example.com"]
+)
 
 
 @st.composite
@@ -52,15 +72,35 @@ def iam_case(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     members = draw(hidden(BENIGN_MEMBERS, public))
     condition = COND if draw(st.booleans()) else None
     kind = draw(st.sampled_from(["repository", "bucket", "project"]))
-    role = {"repository": "roles/artifactregistry.reader", "bucket": "roles/storage.objectViewer",
-            "project": draw(st.sampled_from(["roles/storage.objectViewer", "roles/artifactregistry.reader",
-                                             "roles/viewer", "projects/p/roles/custom"]))}[kind]
-    target = {"repository": AR_TARGET, "bucket": {"bucket": CR_BUCKET}, "project": {"project": "ml-prod"}}[kind]
+    role = {
+        "repository": "roles/artifactregistry.reader",
+        "bucket": "roles/storage.objectViewer",
+        "project": draw(
+            st.sampled_from(
+                [
+                    "roles/storage.objectViewer",
+                    "roles/artifactregistry.reader",
+                    "roles/viewer",
+                    "projects/p/roles/custom",
+                ]
+            )
+        ),
+    }[kind]
+    target = {"repository": AR_TARGET, "bucket": {"bucket": CR_BUCKET}, "project": {"project": "ml-prod"}}[
+        kind
+    ]
     shape = draw(st.sampled_from(["member", "binding", "policy"]))
-    types = {("repository", "member"): AR_MEMBER, ("repository", "binding"): AR_BINDING,
-             ("repository", "policy"): AR_POLICY, ("bucket", "member"): B_MEMBER, ("bucket", "binding"): B_BINDING,
-             ("bucket", "policy"): B_POLICY, ("project", "member"): P_MEMBER, ("project", "binding"): P_BINDING,
-             ("project", "policy"): P_POLICY}
+    types = {
+        ("repository", "member"): AR_MEMBER,
+        ("repository", "binding"): AR_BINDING,
+        ("repository", "policy"): AR_POLICY,
+        ("bucket", "member"): B_MEMBER,
+        ("bucket", "binding"): B_BINDING,
+        ("bucket", "policy"): B_POLICY,
+        ("project", "member"): P_MEMBER,
+        ("project", "binding"): P_BINDING,
+        ("project", "policy"): P_POLICY,
+    }
     if shape == "member":
         props: dict[str, Any] = {**target, "role": role, "member": public}
         if condition:
@@ -85,7 +125,11 @@ def acl_case(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     role = draw(st.sampled_from(["READER", "WRITER", "OWNER", "reader"]))
     kind = draw(st.sampled_from(["access-control", "default-access-control", "acl", "default-acl"]))
     if kind in ("access-control", "default-access-control"):
-        return (B_AC if kind == "access-control" else DO_AC), {"bucket": CR_BUCKET, "entity": public, "role": role}
+        return (B_AC if kind == "access-control" else DO_AC), {
+            "bucket": CR_BUCKET,
+            "entity": public,
+            "role": role,
+        }
     entities = draw(hidden(BENIGN_ENTITIES.map(lambda e: f"OWNER:{e}"), f"{role}:{public}"))
     return (B_ACL if kind == "acl" else DO_ACL), {"bucket": CR_BUCKET, "roleEntities": entities}
 
