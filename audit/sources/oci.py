@@ -124,7 +124,7 @@ def parse_retry_after(header: str | None, now: float | None = None) -> float | N
     if not header:
         return None
     text = header.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also accepts "²" and other non-ASCII digits
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
