@@ -58,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
                       "justification, owner, expires")
     _common(scan)
 
+    check = sub.add_parser("check", help="offline policy check: the stack under mocks, judged by the real pack")
+    check.add_argument("--program", type=Path, default=Path("."), metavar="DIR",
+                       help="the Pulumi program's directory (default: .)")
+    check.add_argument("--stack-config", type=Path, metavar="Pulumi.STACK.yaml",
+                       help="stack config file (the `config:` map of a Pulumi.<stack>.yaml)")
+    check.add_argument("--config-value", action="append", default=[], metavar="KEY=VALUE",
+                       help="one config value, e.g. gcp:project=my-project (repeatable; wins over the file)")
+    check.add_argument("--stack", default="dev", help="stack name for URNs (default dev)")
+    check.add_argument("--policy-pack", type=Path, metavar="DIR", help="policy pack directory (default: ours)")
+    check.add_argument("--policy-pack-config", type=Path, metavar="FILE",
+                       help="the JSON you would pass to `pulumi up --policy-pack-config`")
+    _common(check)
+
     report = sub.add_parser("report", help="re-render a saved JSON report")
     report.add_argument("report_file", type=Path, metavar="REPORT.json")
     report.add_argument("--format", action="append", choices=sorted(FORMATS), default=None)
@@ -131,6 +144,27 @@ def _scan(args: argparse.Namespace) -> int:
     return _finish(report, args)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .offline_check.analyzer import PackStartError, PolicyConfigError
+    from .offline_check.report import check_report, load_pack_config, load_stack_config
+    from .sources.stack_program import StackProgramError
+
+    try:
+        stack_config = load_stack_config(args.stack_config, args.config_value, args.program)
+        pack_config = load_pack_config(args.policy_pack_config) if args.policy_pack_config else None
+        from .offline_check.check import run_offline_check
+
+        result = run_offline_check(args.program, stack_config, args.policy_pack, pack_config, stack=args.stack)
+    except (StackProgramError, PolicyConfigError, PackStartError, ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    report = check_report(result, args.program, args.stack)
+    code = _finish(report, args)
+    mandatory = len(result.mandatory)
+    print(f"{mandatory} mandatory violation(s): `pulumi up --policy-pack` would "
+          f"{'be blocked' if mandatory else 'pass the pack'}")
+    return EXIT_FINDINGS if mandatory else (EXIT_OK if code == EXIT_FINDINGS else code)
+
+
 def _report(args: argparse.Namespace) -> int:
     from .formats.json_report import validate
     from .report import report_from_json
@@ -148,7 +182,7 @@ def _report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        handler = {"scan": _scan, "report": _report}[args.command]
+        handler = {"scan": _scan, "check": _check, "report": _report}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

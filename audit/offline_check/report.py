@@ -1,0 +1,80 @@
+"""The offline check's inputs (stack config, pack config) and its report, in the audit's report model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rule_catalogue.findings import Undetermined
+from rule_catalogue.rules import DEPLOY_RULES
+
+from ..report import Report, build_report
+from .check import CheckResult, _program_file, _project_name
+
+
+def _cli_value(value: Any) -> str:
+    """Config values as the Pulumi CLI hands them to a program: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -> dict[str, str]:
+    project = _project_name(_program_file(program))
+    config: dict[str, str] = {}
+    if path is not None:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raw = document.get("config") if isinstance(document, dict) else None
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a `config:` map as in Pulumi.<stack>.yaml")
+        for key, value in raw.items():
+            if isinstance(value, dict) and "secure" in value:
+                raise ValueError(f"{path}: {key} is an encrypted secret; pass it with --config-value")
+            config[key if ":" in key else f"{project}:{key}"] = _cli_value(value)
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--config-value: expected KEY=VALUE, got {item!r}")
+        config[key if ":" in key else f"{project}:{key}"] = value
+    return config
+
+
+def load_pack_config(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: expected a JSON object of policy names")
+    return document
+
+
+def check_report(result: CheckResult, program: Path, stack: str) -> Report:
+    judged = [f for f in result.findings if not f.evidence.get("undetermined")]
+    undetermined = [Undetermined(f.rule_id, f.resource, f.message) for f in result.findings
+                    if f.evidence.get("undetermined")]
+    types = Counter(urn.split("::")[-2].split("$")[-1] for urn in {f.resource for f in result.findings} if "::" in urn)
+    return build_report(
+        generated_at=datetime.now(UTC),
+        target={"program": str(program), "stack": stack, "policy_pack": result.policy_pack,
+                "resources_checked": result.resources_checked,
+                "pack_start_seconds": result.pack_start_seconds},
+        errors=(),
+        findings=judged,
+        undetermined=undetermined,
+        inventory={"repositories": [], "images": 0, "tags": 0, "resources": result.resources_checked,
+                   "resource_types_with_findings": dict(types)},
+        rules_evaluated=[r.id for r in DEPLOY_RULES],
+        kind="check",
+    )
