@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="the JSON you would pass to `pulumi up --policy-pack-config`")
     _common(check)
 
+    merge = sub.add_parser("merge", help="join the partial reports of `scan --shard I/N` into one")
+    merge.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
+    merge.add_argument("--format", action="append", choices=sorted(FORMATS), default=None)
+    merge.add_argument("--output", type=Path, default=Path("reports"))
+    merge.add_argument("--fail-on", choices=SEVERITIES, default="high")
+
     report = sub.add_parser("report", help="re-render a saved JSON report")
     report.add_argument("report_file", type=Path, metavar="REPORT.json")
     report.add_argument("--format", action="append", choices=sorted(FORMATS), default=None)
@@ -165,24 +171,45 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if mandatory else (EXIT_OK if code == EXIT_FINDINGS else code)
 
 
-def _report(args: argparse.Namespace) -> int:
+def _read_report(path: Path) -> dict[str, object]:
+    import jsonschema
+
     from .formats.json_report import validate
-    from .report import report_from_json
 
     try:
-        document = json.loads(args.report_file.read_text(encoding="utf-8"))
+        document: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
         validate(document)
     except OSError as exc:
-        raise UsageError(f"{args.report_file}: cannot read ({exc.strerror or exc})") from None
+        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
-        raise UsageError(f"{args.report_file}: not a valid report ({str(exc).splitlines()[0]})") from None
-    return _finish(report_from_json(document), args)
+        raise UsageError(f"{path}: not a valid report ({str(exc).splitlines()[0]})") from None
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise UsageError(f"{path}: not a valid report (at {where}: {exc.message[:200]})") from None
+    return document
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .merge import merge_reports
+
+    documents = [(str(path), _read_report(path)) for path in args.reports]
+    try:
+        report = merge_reports(documents)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return _finish(report, args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import report_from_json
+
+    return _finish(report_from_json(_read_report(args.report_file)), args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        handler = {"scan": _scan, "check": _check, "report": _report}[args.command]
+        handler = {"scan": _scan, "check": _check, "merge": _merge, "report": _report}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from rule_catalogue.rules import RULES
 from rule_catalogue.settings import Settings
 
 from .report import Report, ScanError, Waiver, build_report, inventory_of
+from .sharding import in_shard
 from .waivers import apply_waivers
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
 
@@ -88,6 +89,8 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     for bucket in options.gcr_buckets:
         from .sources.gcs_bucket import read_gcr_bucket
 
+        if not in_shard(bucket, options.shard):
+            continue
         progress(f"reading Container Registry bucket {bucket}")
         started = time.perf_counter()
         result = read_gcr_bucket(bucket)
@@ -149,7 +152,7 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
         rules += ["iam-drift", "config-drift"]
         collected.target["desired"] = str(options.desired)
 
-    store = open_history(options.history) if options.history else None
+    store = open_history(_history_location(options.history, options.shard)) if options.history else None
     history_info: dict[str, Any] = {}
     previous: Snapshot | None = None
     if store is not None:
@@ -167,6 +170,8 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
             rules += ["version-tag-moved", "version-deleted"]
         collected.target["history"] = store.location
 
+    if options.shard is not None:
+        collected.target["shard"] = {"index": options.shard[0], "count": options.shard[1]}
     collected.timings["total"] = time.perf_counter() - started
     report = build_report(
         generated_at=observed_at, target=collected.target, errors=collected.errors, findings=findings,
@@ -187,6 +192,14 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
             report = dataclasses.replace(report, complete=False,
                                          errors=(*report.errors, ScanError("history", store.location, str(exc))))
     return dataclasses.replace(report, history=history_info)
+
+
+def _history_location(location: str, shard: tuple[int, int] | None) -> str:
+    """Each shard keeps its own history: the same shard sees the same repositories every night, and a
+    partial snapshot must never be compared with another shard's repositories."""
+    if shard is None:
+        return location
+    return f"{location.rstrip('/')}/shard-{shard[0]}-of-{shard[1]}"
 
 
 def _with_trend(report: Report, previous: Snapshot, history_info: dict[str, Any]) -> Report:

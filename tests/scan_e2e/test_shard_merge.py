@@ -1,0 +1,68 @@
+"""`scan --shard I/N` + `merge`: N local shard processes give the same report as one unsharded scan."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from audit.cli import main
+from scan_support import Estate, run_audit
+
+
+def _comparable(doc: dict) -> tuple[list, list, int, int]:
+    findings = sorted((f["rule_id"], f["resource"], f["message"]) for f in doc["findings"])
+    repos = sorted((r["name"], json.dumps(sorted(r["images"], key=json.dumps), sort_keys=True))
+                   for r in doc["inventory"]["repositories"])
+    return findings, repos, doc["inventory"]["images"], doc["inventory"]["tags"]
+
+
+def test_shards_merge_to_the_unsharded_report(estate: Estate, tmp_path: Path) -> None:
+    # Artifact Registry is left out: its sharding is not implemented yet (see the issue note).
+    args = ["scan", "--gcr-bucket", estate.risky_bucket, "--gcr-bucket", estate.hardened_bucket,
+            "--registry", estate.registry.url, "--quiet"]
+    _, whole = run_audit([*args, "--output", str(tmp_path / "whole")], tmp_path / "whole")
+    count = 3
+    procs = [subprocess.Popen([sys.executable, "-m", "audit", *args, "--shard", f"{i}/{count}",
+                               "--output", str(tmp_path / f"shard{i}")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(count)]
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode in (0, 1)
+    parts = [str(tmp_path / f"shard{i}" / "registry-guard-scan.json") for i in range(count)]
+    sizes = [json.loads(Path(p).read_text())["inventory"]["images"] for p in parts]
+    assert sum(1 for s in sizes if s) >= 2  # the slices really split the estate
+    rc = main(["merge", *parts, "--output", str(tmp_path / "merged")])
+    merged = json.loads((tmp_path / "merged" / "registry-guard-merge.json").read_text())
+    assert rc == 1 and merged["complete"] is True and merged["kind"] == "merge"
+    assert _comparable(merged) == _comparable(whole)
+
+
+def test_merge_with_a_missing_shard_is_incomplete(estate: Estate, tmp_path: Path) -> None:
+    args = ["scan", "--registry", estate.registry.url, "--quiet", "--shard"]
+    for i in (0, 2):
+        main([*args, f"{i}/3", "--output", str(tmp_path / f"s{i}")])
+    rc = main(["merge", str(tmp_path / "s0" / "registry-guard-scan.json"),
+               str(tmp_path / "s2" / "registry-guard-scan.json"), "--output", str(tmp_path / "m")])
+    merged = json.loads((tmp_path / "m" / "registry-guard-merge.json").read_text())
+    assert rc == 3
+    assert merged["complete"] is False and merged["summary"]["status"] == "incomplete"
+    assert [e["target"] for e in merged["errors"]] == ["shard 1/3"]
+
+
+def test_merge_refuses_mixed_or_unsharded_reports(estate: Estate, tmp_path: Path) -> None:
+    main(["scan", "--registry", estate.registry.url, "--quiet", "--output", str(tmp_path / "u")])
+    main(["scan", "--registry", estate.registry.url, "--quiet", "--shard", "0/2", "--output", str(tmp_path / "a")])
+    unsharded = str(tmp_path / "u" / "registry-guard-scan.json")
+    sharded = str(tmp_path / "a" / "registry-guard-scan.json")
+    assert main(["merge", unsharded, sharded, "--output", str(tmp_path / "m")]) == 2
+    assert main(["merge", sharded, sharded, "--output", str(tmp_path / "m")]) == 2
+
+
+def test_cloud_run_task_environment_selects_the_shard(estate: Estate, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", "1")
+    monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "2")
+    _, doc = run_audit(["scan", "--registry", estate.registry.url, "--quiet", "--output", str(tmp_path)], tmp_path)
+    assert doc["target"]["shard"] == {"index": 1, "count": 2}
