@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..report import Report
-from . import json_report
+from . import csv_report, html, json_report, junit, markdown, oscal, sarif
 
 # name -> (file suffix, renderer)
 FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
-    json_report.NAME: (json_report.SUFFIX, json_report.render),
+    module.NAME: (module.SUFFIX, module.render)
+    for module in (json_report, markdown, html, sarif, junit, csv_report, oscal)
 }
 
 
@@ -22,7 +23,9 @@ def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> li
         suffix, render = FORMATS[name]
         path = directory / f"{stem}{suffix}"
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(render(report), encoding="utf-8")
+        # newline="" so CSV's \r\n row ends are written as the csv module made them.
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            out.write(render(report))
         tmp.replace(path)
         written.append(path)
     return written

@@ -1,0 +1,193 @@
+"""NIST OSCAL assessment-results, built and serialized with compliance-trestle's models.
+
+One observation per finding (the evidence), one OSCAL finding per finding pointing at it, and the
+reviewed controls taken from the catalogue's framework references of the evaluated rules. UUIDs are
+derived (uuid5) from the report so re-rendering the same report gives the same document.
+trestle takes over a second to import, so it is imported only when this format is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from rule_catalogue.rules import RULES, FrameworkRef
+
+from .. import __version__
+from ..report import Report, ReportFinding
+
+if TYPE_CHECKING:
+    from trestle.oscal.assessment_results import AssessmentResults
+
+NAME = "oscal"
+SUFFIX = ".oscal.json"
+
+_NAMESPACE = uuid.UUID("5f1c3c52-1d8e-5d5a-9a51-6d6f64656c72")
+# OSCAL props live in our own namespace so they never clash with NIST-defined names.
+PROP_NS = "https://model-registry-guard.dev/ns/oscal"
+
+# Short, token-safe prefixes for control ids (OSCAL tokens cannot start with a digit: "5.1" -> "cis-gcp-5.1").
+_FRAMEWORK_PREFIX = {
+    "CIS Google Cloud Platform Foundation Benchmark": "cis-gcp",
+    "FINOS Common Cloud Controls, Container Registry": "ccc",
+    "Google Security Command Center, Security Health Analytics": "gcp-sha",
+}
+_NOT_TOKEN = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def control_id(ref: FrameworkRef) -> str:
+    prefix = _FRAMEWORK_PREFIX.get(ref.name) or _NOT_TOKEN.sub("-", ref.name.lower()).strip("-.")
+    token = f"{prefix}-{_NOT_TOKEN.sub('-', ref.reference)}".strip("-.")
+    return token if token[:1].isalpha() or token[:1] == "_" else f"c-{token}"
+
+
+def rule_objective_id(rule_id: str) -> str:
+    """The target of a finding whose rule maps to no framework control: the rule itself."""
+    return "registry-guard-" + _NOT_TOKEN.sub("-", rule_id)
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _value(text: Any) -> str:
+    """A prop value: one line, no surrounding blanks (OSCAL's string pattern), never empty."""
+    flat = " ".join(str(text).split())
+    return flat or "-"
+
+
+def _frameworks_of(rule_id: str) -> tuple[FrameworkRef, ...]:
+    rule = RULES.get(rule_id)
+    return rule.frameworks if rule else ()
+
+
+def reviewed_control_ids(rule_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(control_id(ref) for rule_id in rule_ids for ref in _frameworks_of(rule_id)))
+
+
+def to_model(report: Report) -> AssessmentResults:
+    from trestle.oscal import OSCAL_VERSION
+    from trestle.oscal import assessment_results as ar
+    from trestle.oscal import common
+
+    end = _aware(report.generated_at)
+    start = end - timedelta(seconds=float(report.timings.get("total", 0.0)))
+    summary = report.summary()
+    seed = f"{end.isoformat()}|{report.kind}|{json.dumps(report.target, sort_keys=True, default=str)}"
+
+    def prop(name: str, value: Any) -> common.Property:
+        return common.Property(name=name, value=_value(value), ns=PROP_NS)
+
+    observations: list[ar.Observation] = []
+    findings: list[common.Finding] = []
+    for position, f in enumerate(report.findings):
+        obs_uuid = _uuid(seed, "observation", str(position), f.fingerprint)
+        evidence = [common.RelevantEvidence(
+            description=f"{key}: {json.dumps(value, default=str)}") for key, value in sorted(f.evidence.items())]
+        if f.source_location:
+            evidence.append(common.RelevantEvidence(description=f"declared at {f.source_location}"))
+        observations.append(ar.Observation(
+            uuid=obs_uuid,
+            title=_value(f"{f.rule_id} on {f.resource}"),
+            description=f.message,
+            props=[prop("rule-id", f.rule_id), prop("severity", f.severity), prop("resource", f.resource),
+                   prop("fingerprint", f.fingerprint)],
+            methods=["TEST"],  # an automated read of the live configuration
+            types=["finding"],
+            relevant_evidence=evidence or None,
+            collected=end,
+        ))
+        findings.append(_finding(f, position, seed, obs_uuid, prop))
+
+    controls = reviewed_control_ids(report.rules_evaluated)
+    selection: Any = (common.ControlSelections(
+        description="Controls the evaluated rules map to in the rule catalogue.",
+        include_controls=[common.SelectControlById(control_id=c) for c in controls],
+    ) if controls else common.ControlSelectionsAll(include_all=common.IncludeAll()))
+
+    remarks = None
+    if report.errors:
+        remarks = "Incomplete scan: " + "; ".join(f"{e.source} could not read {e.target}: {e.message}"
+                                                  for e in report.errors)
+    result = ar.Result(
+        uuid=_uuid(seed, "result"),
+        title=f"Model Registry Guard {report.kind}",
+        description=(f"Registry audit of {_describe_target(report.target)}: {summary['status']}, "
+                     f"{summary['total']} finding(s), {summary['errors']} read error(s)."),
+        start=start,
+        end=end,
+        props=[prop("status", summary["status"]), prop("complete", str(report.complete).lower()),
+               prop("rules-evaluated", " ".join(report.rules_evaluated) or "none"),
+               *(prop(f"findings-{sev}", n) for sev, n in summary["by_severity"].items())],
+        reviewed_controls=common.ReviewedControls(control_selections=[selection]),
+        observations=observations or None,
+        findings=findings or None,
+        remarks=remarks,
+    )
+    return ar.AssessmentResults(
+        uuid=_uuid(seed, "assessment-results"),
+        metadata=common.Metadata(
+            title=f"Model Registry Guard assessment results ({report.kind})",
+            last_modified=end,
+            version=__version__,
+            oscal_version=common.OscalVersion(OSCAL_VERSION),
+        ),
+        # There is no separate OSCAL assessment plan: the rule catalogue is the plan.
+        import_ap=ar.ImportAp(href="#model-registry-guard-rule-catalogue"),
+        results=[result],
+    )
+
+
+def _finding(f: ReportFinding, position: int, seed: str, obs_uuid: str, prop: Any) -> Any:
+    from trestle.oscal import assessment_results as ar
+    from trestle.oscal import common
+
+    refs = _frameworks_of(f.rule_id)
+    target_id = control_id(refs[0]) if refs else rule_objective_id(f.rule_id)
+    props = [prop("rule-id", f.rule_id), prop("severity", f.severity), prop("resource", f.resource),
+             prop("waived", str(f.waived).lower())]
+    props += [prop("control-id", control_id(r)) for r in refs[1:]]
+    if f.trend:
+        props.append(prop("trend", f.trend))
+    remarks = None
+    if f.waiver:
+        remarks = (f"Waived until {f.waiver.expires} by {f.waiver.owner}: {f.waiver.justification}")
+        props.append(prop("waiver-expires", f.waiver.expires))
+    description = f.message + ("\n\nRemediation:\n" + "\n".join(f"- {s}" for s in f.remediation)
+                               if f.remediation else "")
+    return common.Finding(
+        uuid=_uuid(seed, "finding", str(position), f.fingerprint),
+        title=_value(f"{f.title}: {f.resource}"),
+        description=description,
+        props=props,
+        target=common.FindingTarget(
+            type=common.FindingTargetTypeValidValues.objective_id,
+            target_id=target_id,
+            title=_value(f.title),
+            status=common.ObjectiveStatus(
+                state=common.ObjectiveStatusStateValidValues.not_satisfied,
+                reason="other" if f.waived else "fail",
+            ),
+        ),
+        related_observations=[ar.RelatedObservation(observation_uuid=obs_uuid)],
+        remarks=remarks,
+    )
+
+
+def _describe_target(target: Any) -> str:
+    ar_target = target.get("artifact_registry") if isinstance(target, dict) else None
+    if isinstance(ar_target, dict) and ar_target.get("project"):
+        return f"project {ar_target['project']} ({ar_target.get('location', 'all locations')})"
+    return "the configured registries"
+
+
+def render(report: Report) -> str:
+    return to_model(report).oscal_serialize_json(pretty=True) + "\n"

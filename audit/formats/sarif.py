@@ -1,0 +1,176 @@
+"""SARIF 2.1.0 for GitHub code scanning.
+
+GitHub needs at least one physical location per result, but most findings are about live cloud
+resources with no source file. Those point at the stack's `Pulumi.yaml` (line 1) and carry the
+resource as a logical location, so the alert stays stable and still names what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta, timezone
+from typing import Any
+
+from rule_catalogue.rules import RULES, Rule
+
+from .. import __version__
+from ..report import Report, ReportFinding
+
+NAME = "sarif"
+SUFFIX = ".sarif"
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/model-registry-guard/model-registry-guard"
+FINGERPRINT_KEY = "registryGuard/v1"
+# Where findings without a source position point: the stack's project file.
+FALLBACK_URI = "Pulumi.yaml"
+
+# GitHub maps security-severity > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+BASELINE = {"new": "new", "still-open": "unchanged"}
+
+_LOCATION = re.compile(r"^(?:project:///)?(?P<path>[^#]+?)(?:#(?P<line>\d+)(?:,(?P<col>\d+))?)?$")
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    remediation = "\n".join(f"- {step}" for step in rule.remediation)
+    frameworks = "\n".join(
+        f"- {f.name} {f.version}: {f.reference}" + (f" ({f.title})" if f.title else "") for f in rule.frameworks
+    )
+    text = [rule.description, "", "Remediation:", *(f"- {step}" for step in rule.remediation)]
+    markdown = [f"**{rule.title}** ({rule.severity})", "", rule.description, "", "**Remediation**", "", remediation]
+    if rule.frameworks:
+        text += ["", "Frameworks:", *(f"- {f}" for f in rule.frameworks)]
+        markdown += ["", "**Frameworks**", "", frameworks]
+    if rule.url:
+        markdown += ["", f"[Documentation]({rule.url})"]
+    descriptor: dict[str, Any] = {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": "\n".join(text), "markdown": "\n".join(markdown)},
+        "defaultConfiguration": {"level": LEVEL.get(rule.severity, "warning")},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.5"),
+            "precision": "very-high",  # rules judge observed settings, not heuristics
+            "problem.severity": "error" if rule.severity in ("critical", "high") else "warning",
+            "tags": ["security", "compliance", *sorted(rule.where), *(f.reference for f in rule.frameworks)],
+        },
+    }
+    if rule.url:
+        descriptor["helpUri"] = rule.url
+    return descriptor
+
+
+def _unknown_rule(finding: ReportFinding) -> dict[str, Any]:
+    """A rule the catalogue no longer has (an old saved report): described from the finding itself."""
+    return {
+        "id": finding.rule_id,
+        "shortDescription": {"text": finding.title or finding.rule_id},
+        "fullDescription": {"text": finding.title or finding.rule_id},
+        "help": {"text": "\n".join(finding.remediation) or finding.title,
+                 "markdown": "\n".join(f"- {s}" for s in finding.remediation) or finding.title},
+        "defaultConfiguration": {"level": LEVEL.get(finding.severity, "warning")},
+        "properties": {"security-severity": SECURITY_SEVERITY.get(finding.severity, "5.5"),
+                       "tags": ["security", "compliance"]},
+    }
+
+
+def physical_location(source_location: str | None) -> dict[str, Any]:
+    """`__main__.py#42` (or `project:///__main__.py#42,1`) to a SARIF physical location."""
+    match = _LOCATION.match(source_location or "")
+    if not match:
+        return {"artifactLocation": {"uri": FALLBACK_URI}, "region": {"startLine": 1}}
+    region: dict[str, int] = {"startLine": max(1, int(match["line"] or 1))}
+    if match["col"]:
+        region["startColumn"] = max(1, int(match["col"]))
+    return {"artifactLocation": {"uri": match["path"].lstrip("/")}, "region": region}
+
+
+def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
+    message = finding.message
+    if finding.source_location is None:
+        message = f"{message} (resource: {finding.resource})"
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVEL.get(finding.severity, "warning"),
+        "message": {"text": message},
+        "locations": [{
+            "physicalLocation": physical_location(finding.source_location),
+            "logicalLocations": [{"name": finding.resource, "fullyQualifiedName": finding.resource,
+                                  "kind": "resource"}],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {
+            "severity": finding.severity,
+            "resource": finding.resource,
+            "frameworks": list(finding.frameworks),
+        },
+    }
+    if finding.trend in BASELINE:
+        result["baselineState"] = BASELINE[finding.trend]
+    if finding.waiver is not None:
+        w = finding.waiver
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"{w.justification} (owner {w.owner}, expires {w.expires})",
+            "properties": {"owner": w.owner, "expires": w.expires, "resource": w.resource},
+        }]
+    return result
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    descriptors = [_rule_descriptor(rule) for rule in RULES.values()]
+    index = {rule_id: i for i, rule_id in enumerate(RULES)}
+    for finding in report.findings:
+        if finding.rule_id not in index:
+            index[finding.rule_id] = len(descriptors)
+            descriptors.append(_unknown_rule(finding))
+
+    end = report.generated_at if report.generated_at.tzinfo else report.generated_at.replace(tzinfo=timezone.utc)
+    start = end - timedelta(seconds=float(report.timings.get("total", 0.0)))
+    invocation: dict[str, Any] = {
+        "executionSuccessful": report.complete,
+        "startTimeUtc": _utc(start),
+        "endTimeUtc": _utc(end),
+        "toolExecutionNotifications": [
+            {"level": "error", "message": {"text": f"{e.source}: could not read {e.target}: {e.message}"},
+             "descriptor": {"id": f"scan-error/{e.source}"}, "properties": {"source": e.source, "target": e.target}}
+            for e in report.errors
+        ],
+    }
+    summary = report.summary()
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "model-registry-guard",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": INFORMATION_URI,
+            "rules": descriptors,
+        }},
+        "automationDetails": {"id": f"model-registry-guard/{report.kind}/"},
+        "invocations": [invocation],
+        "results": [_result(f, index[f.rule_id]) for f in report.findings],
+        "properties": {
+            "status": summary["status"],
+            "complete": report.complete,
+            "target": report.target,
+            "rulesEvaluated": list(report.rules_evaluated),
+            "resolved": [{"ruleId": f.rule_id, "resource": f.resource, "fingerprint": f.fingerprint}
+                         for f in report.resolved],
+        },
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _utc(moment: Any) -> str:
+    return str(moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_sarif(report), indent=2, default=str) + "\n"

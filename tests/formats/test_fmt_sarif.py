@@ -1,0 +1,148 @@
+"""SARIF: valid against the SARIF 2.1.0 schema and shaped the way GitHub code scanning needs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
+
+from audit.formats import sarif
+from audit.report import Report
+from rule_catalogue.rules import RULES
+
+SCHEMA_NAME = "sarif-2.1.0-rtm.5.json"
+# The shared reference copy sits next to the repository (CI has it as ../shared/reference/schemas/).
+SHARED_SCHEMA = Path(__file__).parents[2].parent / "shared/reference/schemas" / SCHEMA_NAME
+
+
+def _schema_from_npm(directory: Path) -> Path | None:
+    """The schema as shipped in the npm package @microsoft/jest-sarif, when npm can reach a registry."""
+    if shutil.which("npm") is None:
+        return None
+    try:
+        done = subprocess.run(["npm", "pack", "@microsoft/jest-sarif", "--silent"], cwd=directory,
+                              capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    tarballs = list(directory.glob("*.tgz"))
+    if done.returncode != 0 or not tarballs:
+        return None
+    with tarfile.open(tarballs[0]) as tar:
+        members = [m for m in tar.getmembers() if m.isfile() and Path(m.name).name.startswith("sarif-2.1.0")
+                   and m.name.endswith(".json")]
+        if not members:
+            return None
+        tar.extractall(directory, members=members, filter="data")
+    return directory / members[0].name
+
+
+@pytest.fixture(scope="module")
+def sarif_validator(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path: Path | None = SHARED_SCHEMA if SHARED_SCHEMA.is_file() else None
+    if path is None:
+        path = _schema_from_npm(tmp_path_factory.mktemp("jest-sarif"))
+    if path is None:
+        pytest.skip(f"SARIF 2.1.0 schema not found at {SHARED_SCHEMA} and `npm pack @microsoft/jest-sarif` "
+                    "did not provide one")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _render(report: Report) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(sarif.render(report))
+    return loaded
+
+
+def test_valid_against_the_sarif_schema(sarif_validator: Any, report: Report, incomplete: Report,
+                                        empty: Report) -> None:
+    for r in (report, incomplete, empty):
+        errors = sorted(sarif_validator.iter_errors(_render(r)), key=str)
+        assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
+
+
+def test_demo_report_is_valid_sarif(sarif_validator: Any, demo: Report) -> None:
+    document = _render(demo)
+    assert not list(sarif_validator.iter_errors(document))
+    assert len(document["runs"][0]["results"]) == len(demo.findings)
+
+
+def test_github_required_shape(report: Report) -> None:
+    doc = _render(report)
+    assert doc["version"] == "2.1.0" and doc["$schema"].startswith("https://")
+    (run,) = doc["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "model-registry-guard" and driver["version"] and driver["informationUri"]
+    assert [r["id"] for r in driver["rules"]] == list(RULES)
+    for rule in driver["rules"]:
+        catalogue = RULES[rule["id"]]
+        assert rule["shortDescription"]["text"] == catalogue.title
+        assert rule["fullDescription"]["text"] == catalogue.description
+        assert catalogue.remediation[0] in rule["help"]["markdown"]
+        assert catalogue.remediation[0] in rule["help"]["text"]
+        for ref in catalogue.frameworks:
+            assert ref.reference in rule["help"]["markdown"]
+        assert rule["helpUri"] == catalogue.url
+        expected = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}[catalogue.severity]
+        assert rule["properties"]["security-severity"] == expected
+        assert "security" in rule["properties"]["tags"]
+
+    assert len(run["results"]) == len(report.findings)
+    for result, finding in zip(run["results"], report.findings, strict=True):
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule_id
+        assert result["level"] == {"critical": "error", "high": "error", "medium": "warning",
+                                   "low": "note"}[finding.severity]
+        assert finding.message in result["message"]["text"]
+        assert result["partialFingerprints"] == {"registryGuard/v1": finding.fingerprint}
+        assert len(result["locations"]) >= 1
+        physical = result["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] and physical["region"]["startLine"] >= 1
+        assert result["locations"][0]["logicalLocations"][0]["name"] == finding.resource
+
+
+def test_locations(report: Report) -> None:
+    results = {r["message"]["text"].split(" (resource:")[0]: r for r in _render(report)["runs"][0]["results"]}
+    declared = next(r for m, r in results.items() if m.startswith("serviceAccount:ci@"))
+    assert declared["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "__main__.py"}, "region": {"startLine": 42}}
+    drift = next(r for m, r in results.items() if m.startswith("labels differ"))
+    assert drift["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "__main__.py"}, "region": {"startLine": 7, "startColumn": 3}}
+    live = results[HOSTILE_MESSAGE]
+    assert live["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "Pulumi.yaml"}, "region": {"startLine": 1}}
+    odd = next(r for r in results.values() if r["properties"]["resource"] == FORMULA_RESOURCE)
+    assert odd["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == FORMULA_RESOURCE
+
+
+def test_waived_findings_are_suppressed(report: Report) -> None:
+    results = _render(report)["runs"][0]["results"]
+    suppressed = [r for r in results if "suppressions" in r]
+    assert len(suppressed) == sum(1 for f in report.findings if f.waived) == 1
+    (suppression,) = suppressed[0]["suppressions"]
+    assert suppression["kind"] == "external"
+    assert "SEC-42" in suppression["justification"]
+    assert {r.get("baselineState") for r in results} == {"new", "unchanged", None}
+
+
+def test_incomplete_scan_is_not_a_successful_execution(report: Report, incomplete: Report) -> None:
+    assert _render(report)["runs"][0]["invocations"][0]["executionSuccessful"] is True
+    invocation = _render(incomplete)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    assert len(notes) == len(incomplete.errors)
+    assert all(n["level"] == "error" for n in notes)
+    assert "403 Forbidden" in notes[0]["message"]["text"]
+
+
+def test_fingerprints_are_stable_across_renders(report: Report) -> None:
+    first = [r["partialFingerprints"] for r in _render(report)["runs"][0]["results"]]
+    assert first == [r["partialFingerprints"] for r in _render(report)["runs"][0]["results"]]
