@@ -7,7 +7,6 @@ complete; anything else is reported as an error (exit 3), never as a complete, c
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import Any
 
 from rule_catalogue.rules import SEVERITY_ORDER

@@ -22,8 +22,8 @@ from rule_catalogue.settings import Settings
 
 from .report import Report, ScanError, Waiver, build_report, inventory_of
 from .sharding import in_shard
-from .waivers import apply_waivers
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
+from .waivers import apply_waivers
 
 Progress = Callable[[str], None]
 
@@ -182,8 +182,8 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
     report = dataclasses.replace(report, findings=waived, waivers=waivers)
     if previous is not None and previous.findings is not None:
         report = _with_trend(report, previous, history_info)
-    if store is not None and previous is not None or store is not None and not any(
-            e.source == "history" for e in report.errors):
+    if (store is not None and previous is not None) or (store is not None and not any(
+            e.source == "history" for e in report.errors)):
         current = next_snapshot(Snapshot(observed_at, state.images, findings=tuple(
             f.to_json() for f in report.findings)), previous, collected.unread)
         try:

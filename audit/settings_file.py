@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rule_catalogue.rules import RULES
 from rule_catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rule_catalogue.rules import RULES
 
 from .report import ReportFinding, Waiver

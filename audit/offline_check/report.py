@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rule_catalogue.findings import Undetermined
 from rule_catalogue.rules import DEPLOY_RULES
 

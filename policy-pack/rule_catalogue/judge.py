@@ -49,7 +49,10 @@ def judge(state: RegistryState, settings: Settings, rule_ids: Iterable[str] | No
     undetermined: list[Undetermined] = []
     for rule_id in wanted:
         for result in checks[rule_id](state, settings):
-            (findings if isinstance(result, Finding) else undetermined).append(result)
+            if isinstance(result, Finding):
+                findings.append(result)
+            else:
+                undetermined.append(result)
     return Judgement(tuple(findings), tuple(undetermined))
 
 
@@ -69,4 +72,4 @@ def judge_drift(declared: RegistryState, live: RegistryState, settings: Settings
     """`iam-drift` and `config-drift`: the live estate against the stack's declared state."""
     from .checks import drift
 
-    return Judgement(tuple(drift.iam_drift(declared, live, settings)) + tuple(drift.config_drift(declared, live, settings)))
+    return Judgement((*drift.iam_drift(declared, live, settings), *drift.config_drift(declared, live, settings)))

@@ -125,7 +125,7 @@ class Repository:
     cleanup_policies: tuple[CleanupPolicy, ...] | Unknown = ()
     cleanup_dry_run: bool | Unknown = False
     scanning: str | Unknown = "INHERITED"  # INHERITED | DISABLED (AR's enablementConfig)
-    kms_key_name: str | None | Unknown = None
+    kms_key_name: str | Unknown | None = None
     labels: Mapping[str, str] | Unknown = field(default_factory=dict)
     source: str = ""
 

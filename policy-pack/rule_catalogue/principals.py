@@ -112,8 +112,9 @@ def acl_entity_to_member(entity: str) -> str:
         if text.lower().startswith(prefix):
             return kind + text[len(prefix):]
     if text.lower().startswith("project-"):
-        _, team, number = (text.split("-", 2) + ["", ""])[:3]
-        return f"{ {'owners': 'projectOwner', 'editors': 'projectEditor', 'viewers': 'projectViewer'}.get(team, 'project')}:{number}"
+        _, team, number = [*text.split("-", 2), "", ""][:3]
+        kind = {"owners": "projectOwner", "editors": "projectEditor", "viewers": "projectViewer"}.get(team, "project")
+        return f"{kind}:{number}"
     return text
 
 

@@ -1,1 +1,4 @@
-"""Rule logic, one module per subject. Every check is `(RegistryState, Settings) -> Iterable[Finding | Undetermined]`."""
+"""Rule logic, one module per subject.
+
+Every check is `(RegistryState, Settings) -> Iterable[Finding | Undetermined]`.
+"""
