@@ -475,6 +475,12 @@ _SCRIPT = """
     shown.textContent=n; none.hidden=n>0;
   }
   [text,sev,rule,waived].forEach(function(el){el.addEventListener('input',apply);el.addEventListener('change',apply);});
+  // A link like report.html#severity=critical&rule=no-public-access&q=bucket opens pre-filtered.
+  if(location.hash.indexOf('=')>0){
+    var p=new URLSearchParams(location.hash.slice(1));
+    text.value=p.get('q')||''; sev.value=p.get('severity')||''; rule.value=p.get('rule')||'';
+    waived.checked=p.get('waived')!=='no'; apply();
+  }
   box.hidden=false;
 })();
 """
