@@ -94,17 +94,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
-    if quiet:
-        return lambda _msg: None
-    if sys.stderr.isatty():
-        from rich.console import Console
-
-        console = Console(stderr=True)
-        return lambda msg: console.log(msg)
-    return lambda msg: print(f"audit: {msg}", file=sys.stderr, flush=True)
-
-
 def _settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
@@ -121,12 +110,17 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
     print(f"{summary['status']}: {summary['total']} finding(s) "
           f"({', '.join(f'{n} {s}' for s, n in summary['by_severity'].items() if n) or 'none'}), "
           f"{summary['errors']} read error(s)")
+    for error in report.errors[:10]:
+        print(f"not read: {error.target}: {error.message}", file=sys.stderr)
+    if len(report.errors) > 10:
+        print(f"not read: ... and {len(report.errors) - 10} more (see the report)", file=sys.stderr)
     for path in paths:
         print(f"report: {path}")
     return exit_code(report, args.fail_on)
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from .progress import ScanProgress
     from .scan import ScanOptions, run_scan, shard_from
     from .waivers import load_waivers
 
@@ -144,7 +138,10 @@ def _scan(args: argparse.Namespace) -> int:
             timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
             waivers=load_waivers(args.waivers) if args.waivers else (),
         )
-        report = run_scan(options, _progress(args.quiet))
+        steps = (bool(options.project) + len(options.gcr_buckets) + len(options.registries) + 1
+                 + (options.desired is not None) + bool(options.history))
+        with ScanProgress(steps, quiet=args.quiet) as progress:
+            report = run_scan(options, progress)
     except (ValueError, SettingsError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     return _finish(report, args)
