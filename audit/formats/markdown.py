@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from .. import __version__
@@ -116,7 +116,7 @@ def _finding_row(f: ReportFinding) -> list[str]:
 
 def _head(report: Report, summary: Mapping[str, Any]) -> str:
     icon, label = STATUS[summary["status"]]
-    when = report.generated_at.astimezone(timezone.utc) if report.generated_at.tzinfo else report.generated_at
+    when = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
     counts = " · ".join(f"{summary['by_severity'][s]} {s}" for s in SEVERITIES if summary["by_severity"][s])
     lines = [
         f"## {icon} Model Registry Guard: {label}",

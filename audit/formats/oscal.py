@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rule_catalogue.rules import RULES, FrameworkRef
@@ -55,7 +55,7 @@ def _uuid(*parts: str) -> str:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _value(text: Any) -> str:
@@ -73,21 +73,27 @@ def reviewed_control_ids(rule_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(control_id(ref) for rule_id in rule_ids for ref in _frameworks_of(rule_id)))
 
 
+def _trestle() -> tuple[Any, Any, str]:
+    """trestle's model modules, typed loosely: its models take snake_case field names that mypy only
+    sees as aliases (`import-ap`) without the pydantic plugin; pydantic still validates every field."""
+    from trestle.oscal import OSCAL_VERSION, assessment_results, common
+
+    return assessment_results, common, OSCAL_VERSION
+
+
 def to_model(report: Report) -> AssessmentResults:
-    from trestle.oscal import OSCAL_VERSION
-    from trestle.oscal import assessment_results as ar
-    from trestle.oscal import common
+    ar, common, oscal_version = _trestle()
 
     end = _aware(report.generated_at)
     start = end - timedelta(seconds=float(report.timings.get("total", 0.0)))
     summary = report.summary()
     seed = f"{end.isoformat()}|{report.kind}|{json.dumps(report.target, sort_keys=True, default=str)}"
 
-    def prop(name: str, value: Any) -> common.Property:
+    def prop(name: str, value: Any) -> Any:
         return common.Property(name=name, value=_value(value), ns=PROP_NS)
 
-    observations: list[ar.Observation] = []
-    findings: list[common.Finding] = []
+    observations: list[Any] = []
+    findings: list[Any] = []
     for position, f in enumerate(report.findings):
         obs_uuid = _uuid(seed, "observation", str(position), f.fingerprint)
         evidence = [common.RelevantEvidence(
@@ -132,23 +138,23 @@ def to_model(report: Report) -> AssessmentResults:
         findings=findings or None,
         remarks=remarks,
     )
-    return ar.AssessmentResults(
+    document: AssessmentResults = ar.AssessmentResults(
         uuid=_uuid(seed, "assessment-results"),
         metadata=common.Metadata(
             title=f"Model Registry Guard assessment results ({report.kind})",
             last_modified=end,
             version=__version__,
-            oscal_version=common.OscalVersion(OSCAL_VERSION),
+            oscal_version=common.OscalVersion(oscal_version),
         ),
         # There is no separate OSCAL assessment plan: the rule catalogue is the plan.
         import_ap=ar.ImportAp(href="#model-registry-guard-rule-catalogue"),
         results=[result],
     )
+    return document
 
 
 def _finding(f: ReportFinding, position: int, seed: str, obs_uuid: str, prop: Any) -> Any:
-    from trestle.oscal import assessment_results as ar
-    from trestle.oscal import common
+    ar, common, _ = _trestle()
 
     refs = _frameworks_of(f.rule_id)
     target_id = control_id(refs[0]) if refs else rule_objective_id(f.rule_id)
@@ -190,4 +196,4 @@ def _describe_target(target: Any) -> str:
 
 
 def render(report: Report) -> str:
-    return to_model(report).oscal_serialize_json(pretty=True) + "\n"
+    return str(to_model(report).oscal_serialize_json(pretty=True)) + "\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from typing import Any
 
 from rule_catalogue.rules import RULES, Rule
@@ -132,7 +132,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             index[finding.rule_id] = len(descriptors)
             descriptors.append(_unknown_rule(finding))
 
-    end = report.generated_at if report.generated_at.tzinfo else report.generated_at.replace(tzinfo=timezone.utc)
+    end = report.generated_at if report.generated_at.tzinfo else report.generated_at.replace(tzinfo=UTC)
     start = end - timedelta(seconds=float(report.timings.get("total", 0.0)))
     invocation: dict[str, Any] = {
         "executionSuccessful": report.complete,
@@ -169,7 +169,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
 
 def _utc(moment: Any) -> str:
-    return str(moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
 def render(report: Report) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ INVENTORY: Mapping[str, Any] = {
     "tags": 13,
 }
 
-GENERATED_AT = datetime(2026, 11, 25, 3, 0, 0, tzinfo=timezone.utc)
+GENERATED_AT = datetime(2026, 11, 25, 3, 0, 0, tzinfo=UTC)
 TARGET = {"artifact_registry": {"project": "demo", "location": "us-central1", "repositories": "all"},
           "gcr_buckets": ["artifacts.demo.appspot.com"]}
 

@@ -15,7 +15,7 @@ def _load(report: Report, tmp_path: Path) -> AssessmentResults:
     path = tmp_path / "ar.json"
     path.write_text(oscal.render(report), encoding="utf-8")
     loaded = AssessmentResults.oscal_read(path)
-    assert loaded is not None
+    assert isinstance(loaded, AssessmentResults)
     return loaded
 
 
@@ -33,7 +33,7 @@ def test_loads_back_through_trestle(report: Report, tmp_path: Path) -> None:
         assert props["rule-id"] == finding.rule_id and props["fingerprint"] == finding.fingerprint
         assert oscal_finding.target.status is not None
         assert oscal_finding.target.status.state.value == "not-satisfied"
-    assert result.start <= result.end
+    assert result.end is not None and result.start <= result.end
     assert result.end == report.generated_at
 
 

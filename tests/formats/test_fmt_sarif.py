@@ -12,10 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
+from rule_catalogue.rules import RULES
 
 from audit.formats import sarif
 from audit.report import Report
-from rule_catalogue.rules import RULES
 
 SCHEMA_NAME = "sarif-2.1.0-rtm.5.json"
 # The shared reference copy sits next to the repository (CI has it as ../shared/reference/schemas/).
