@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from audit.cli import main
+from audit.formats.json_report import validate
 from scan_support import Estate, run_audit
 
 
@@ -36,6 +37,7 @@ def test_shards_merge_to_the_unsharded_report(estate: Estate, tmp_path: Path) ->
     assert sum(1 for s in sizes if s) >= 2  # the slices really split the estate
     rc = main(["merge", *parts, "--output", str(tmp_path / "merged")])
     merged = json.loads((tmp_path / "merged" / "registry-guard-merge.json").read_text())
+    validate(merged)
     assert rc == 1 and merged["complete"] is True and merged["kind"] == "merge"
     assert _comparable(merged) == _comparable(whole)
 
@@ -47,6 +49,7 @@ def test_merge_with_a_missing_shard_is_incomplete(estate: Estate, tmp_path: Path
     rc = main(["merge", str(tmp_path / "s0" / "registry-guard-scan.json"),
                str(tmp_path / "s2" / "registry-guard-scan.json"), "--output", str(tmp_path / "m")])
     merged = json.loads((tmp_path / "m" / "registry-guard-merge.json").read_text())
+    validate(merged)
     assert rc == 3
     assert merged["complete"] is False and merged["summary"]["status"] == "incomplete"
     assert [e["target"] for e in merged["errors"]] == ["shard 1/3"]
