@@ -143,7 +143,8 @@ def validate_member(member: str) -> str | None:
     if principal.deleted:
         return "deleted: principals cannot be granted roles"
     if not member.startswith(MEMBER_PREFIXES) or member.strip() != member:
-        return "expected one of " + ", ".join(p if p.endswith("//") else p + "<email|domain>" for p in MEMBER_PREFIXES)
+        return ("expected one of user:EMAIL, group:EMAIL, serviceAccount:EMAIL, domain:DOMAIN, "
+                "principal://iam.googleapis.com/..., principalSet://iam.googleapis.com/...")
     if principal.kind in ("user", "group", "serviceAccount") and not re.fullmatch(
         r"[^@\s]+@[^@\s]+\.[^@\s]+", principal.value
     ):
