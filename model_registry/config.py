@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,7 +35,7 @@ AR_MULTI_REGIONS = ("us", "europe", "asia")
 
 # Keys every backend accepts, and keys that only mean something for one backend. A key set for
 # the other backend is refused rather than silently ignored (e.g. kmsKeyName on gcr).
-COMMON_KEYS = ("backend", "readers", "writers", "admins")
+COMMON_KEYS = ("backend", "readers", "writers", "admins", "audit")
 AR_KEYS = (
     "location",
     "repositories",
@@ -64,6 +65,36 @@ _KMS_RE = re.compile(
 )
 MAX_LABELS = 64
 MAX_RETENTION_DAYS = 3650
+
+# The nightly audit (`model-registry:audit`, an object). See model_registry/nightly_audit.py.
+AUDIT_KEYS = (
+    "enabled", "schedule", "timeZone", "region", "image", "taskCount", "retentionDays", "reportBucket",
+)
+DEFAULT_AUDIT_SCHEDULE = "0 3 * * *"
+DEFAULT_AUDIT_TIME_ZONE = "Etc/UTC"
+DEFAULT_AUDIT_TASK_COUNT = 1
+MAX_AUDIT_TASK_COUNT = 100
+DEFAULT_AUDIT_RETENTION_DAYS = 365
+# Cloud Run and Cloud Scheduler run in a region; a multi-region registry gets its audit in a region inside it.
+MULTI_REGION_AUDIT_REGIONS = {"us": "us-central1", "europe": "europe-west1", "asia": "asia-east1"}
+GCR_AUDIT_REGIONS = {None: "us-central1", "US": "us-central1", "EU": "europe-west1", "ASIA": "asia-east1"}
+# registry/path[:tag][@sha256:digest]; the registry part needs a dot or a port (a real host).
+_IMAGE_RE = re.compile(
+    r"^(?P<host>[a-z0-9.-]+\.[a-z0-9.-]+(:[0-9]+)?|[a-z0-9.-]+:[0-9]+)"
+    r"(?P<path>(/[a-z0-9]+([._-][a-z0-9]+)*)+)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$")
+_IPV4_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$")
+# unix-cron as Cloud Scheduler reads it: minute hour day-of-month month day-of-week.
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")),
+    ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+)
 
 
 class ConfigError(ValueError):
@@ -107,6 +138,20 @@ class ArtifactRegistryConfig:
     repositories: tuple[RepositorySpec, ...]
     cleanup: CleanupSpec
     kms_key_name: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()  # the stack labels (labels + owner), sorted
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """The nightly audit job (`model-registry:audit` with enabled: true)."""
+
+    image: str
+    region: str
+    schedule: str = DEFAULT_AUDIT_SCHEDULE
+    time_zone: str = DEFAULT_AUDIT_TIME_ZONE
+    task_count: int = DEFAULT_AUDIT_TASK_COUNT
+    retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    report_bucket: str | None = None  # None: <project>-registry-guard-reports
 
 
 @dataclass(frozen=True)
@@ -123,6 +168,7 @@ class RegistryConfig:
     members: Members
     artifact_registry: ArtifactRegistryConfig | None = None
     gcr: GcrConfig | None = None
+    audit: AuditConfig | None = None  # None: no nightly audit job
 
 
 def parse_config(raw: Mapping[str, Any], namespace: str = "model-registry") -> RegistryConfig:
@@ -164,8 +210,12 @@ def parse_config(raw: Mapping[str, Any], namespace: str = "model-registry") -> R
     members = Members(**{key: _members(reader, key) for key in MEMBER_KEYS})
 
     if backend == "gcr":
-        return RegistryConfig(project, "gcr", members, gcr=GcrConfig(_gcr_location(reader)))
-    return RegistryConfig(project, "artifact-registry", members, artifact_registry=_artifact_registry(reader))
+        gcr = GcrConfig(_gcr_location(reader))
+        audit = _audit(reader, GCR_AUDIT_REGIONS[gcr.location])
+        return RegistryConfig(project, "gcr", members, gcr=gcr, audit=audit)
+    ar = _artifact_registry(reader)
+    audit = _audit(reader, MULTI_REGION_AUDIT_REGIONS.get(ar.location, ar.location))
+    return RegistryConfig(project, "artifact-registry", members, artifact_registry=ar, audit=audit)
 
 
 def config_namespace() -> dict[str, Any]:
@@ -435,4 +485,125 @@ def _artifact_registry(reader: _Reader) -> ArtifactRegistryConfig:
                 f"{location}; use a key in {location}"
             )
 
-    return ArtifactRegistryConfig(location, _repositories(reader, stack_labels), cleanup, kms_key_name)
+    return ArtifactRegistryConfig(
+        location,
+        _repositories(reader, stack_labels),
+        cleanup,
+        kms_key_name,
+        tuple(sorted(stack_labels.items())),
+    )
+
+
+# -- the nightly audit --------------------------------------------------------------------------
+
+
+def _audit(reader: _Reader, default_region: str) -> AuditConfig | None:
+    """`model-registry:audit`: every field is checked even when the audit is off, so a typo never waits
+    for the day someone turns it on; `image` is only required when it is on."""
+    key = reader.key("audit")
+    raw = reader.json("audit", {}, "an object {enabled, image, schedule?, ...}")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected an object {{enabled, image, schedule?, ...}}, got {raw!r}")
+    for field_name in sorted(raw):
+        if field_name not in AUDIT_KEYS:
+            raise ConfigError(f"{key}.{field_name}: unknown field; allowed: {', '.join(AUDIT_KEYS)}")
+    fields = _Reader(raw, f"{key}.")
+
+    enabled = fields.boolean("enabled", False)
+    schedule = _cron(fields.string("schedule", DEFAULT_AUDIT_SCHEDULE), fields.key("schedule"))
+    time_zone = _time_zone(fields.string("timeZone", DEFAULT_AUDIT_TIME_ZONE), fields.key("timeZone"))
+    region = fields.string("region", default_region)
+    if not _REGION_RE.fullmatch(region):
+        raise ConfigError(
+            f"{fields.key('region')}: {region!r} is not a region; Cloud Run jobs and Cloud Scheduler run in a "
+            "region such as us-central1 (not a zone or a multi-region)"
+        )
+    task_count = fields.integer("taskCount", DEFAULT_AUDIT_TASK_COUNT, 1, MAX_AUDIT_TASK_COUNT)
+    retention_days = fields.integer("retentionDays", DEFAULT_AUDIT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
+    bucket = fields.optional_string("reportBucket")
+    if bucket is not None:
+        _check_bucket_name(bucket, fields.key("reportBucket"))
+    image = fields.optional_string("image")
+    if image is not None:
+        _check_image(image, fields.key("image"))
+    if not enabled:
+        return None
+    if image is None:
+        raise ConfigError(
+            f"{fields.key('image')}: required when the audit is enabled; the audit container image, e.g. "
+            "us-central1-docker.pkg.dev/PROJECT/REPOSITORY/registry-guard:v0.1.0 (see docs/nightly-audit.md)"
+        )
+    return AuditConfig(image, region, schedule, time_zone, task_count, retention_days, bucket)
+
+
+def _cron(value: str, key: str) -> str:
+    fields = value.split()
+    if len(fields) != len(_CRON_FIELDS):
+        raise ConfigError(
+            f"{key}: {value!r} is not a cron schedule; expected 5 fields (minute hour day-of-month month "
+            "day-of-week), e.g. '0 3 * * *'"
+        )
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            body, _, step = item.partition("/")
+            ends = [] if body == "*" else body.split("-")
+            numbers = [_cron_number(end, names, low) for end in ends]
+            if (
+                item.count("/") > 1
+                or len(ends) > 2
+                or any(n is None or not low <= n <= high for n in numbers)
+                or (step and (not step.isdigit() or int(step) == 0))
+                or (len(numbers) == 2 and numbers[0] > numbers[1])  # type: ignore[operator]
+            ):
+                raise ConfigError(
+                    f"{key}: {value!r}: {name} field {text!r} is not valid; use *, a number from {low} to {high}"
+                    f"{' (or a name)' if names else ''}, a range a-b, a list a,b or a step */n"
+                )
+    return " ".join(fields)
+
+
+def _cron_number(text: str, names: tuple[str, ...], low: int) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text.upper() in names:
+        return names.index(text.upper()) + low
+    return None
+
+
+def _time_zone(value: str, key: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{key}: {value!r} is not a time zone; use a tz database name such as Etc/UTC or Europe/Berlin"
+        ) from None
+    return value
+
+
+def _check_bucket_name(value: str, key: str) -> None:
+    if (
+        not _BUCKET_RE.fullmatch(value)
+        or value.startswith("goog")
+        or "google" in value
+        or ".." in value
+        or _IPV4_RE.fullmatch(value)
+        or "." in value  # dotted names need a verified domain; not worth the surprise for a report bucket
+    ):
+        raise ConfigError(
+            f"{key}: {value!r} is not a usable bucket name; use 3-63 lowercase letters, digits, - and _, "
+            "starting and ending with a letter or digit, without goog or google"
+        )
+
+
+def _check_image(value: str, key: str) -> None:
+    match = _IMAGE_RE.fullmatch(value)
+    if match is None:
+        raise ConfigError(
+            f"{key}: {value!r} is not a full image reference; expected HOST/PATH:TAG or HOST/PATH@sha256:DIGEST, "
+            "e.g. us-central1-docker.pkg.dev/PROJECT/REPOSITORY/registry-guard:v0.1.0"
+        )
+    if match["digest"] is None and match["tag"] in (None, "latest"):
+        raise ConfigError(
+            f"{key}: {value!r} names no version; pin a version tag (e.g. :v0.1.0) or a digest (@sha256:...), "
+            "never latest, so every night runs the audit you reviewed"
+        )

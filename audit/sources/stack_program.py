@@ -19,6 +19,7 @@ import os
 import runpy
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,9 @@ class DeclaredResource:
     dependencies: tuple[str, ...]
     property_dependencies: Mapping[str, tuple[str, ...]]
     custom: bool
+    # Where the program declared it, relative to the program's folder ("model_registry/component.py#88"),
+    # from the SDK's own sourcePosition; None when the SDK sent none.
+    source_position: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def run_stack_program(
     gcp_project = config.get("gcp:project", "")
     mocks = _RealisticMocks(gcp_project)
     monitor = _CapturingMonitor(mocks, project, stack)
+    monitor.program_dir = program.parent
     warnings: list[str] = []
     outputs: dict[str, Any] = {}
 
@@ -230,6 +235,17 @@ class _CapturingMonitor(runtime_mocks.MockMonitor):
         # Project and stack from this run, not from context variables the worker thread may lack.
         return f"urn:pulumi:{self.stack}::{self.project}::{qualified}::{name}"
 
+    program_dir: Path | None = None
+
+    def _source_position(self, request: Any) -> str | None:
+        if not request.HasField("sourcePosition") or not request.sourcePosition.uri.startswith("file://"):
+            return None
+        path = Path(urllib.parse.unquote(request.sourcePosition.uri[len("file://"):]))
+        if self.program_dir is not None:
+            with contextlib.suppress(ValueError):
+                path = path.relative_to(self.program_dir)
+        return f"{path.as_posix()}#{request.sourcePosition.line}"
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == ROOT_STACK_TYPE:
@@ -248,6 +264,7 @@ class _CapturingMonitor(runtime_mocks.MockMonitor):
                     key: tuple(deps.urns) for key, deps in sorted(request.propertyDependencies.items())
                 },
                 custom=bool(request.custom),
+                source_position=self._source_position(request),
             )
         )
         return response
@@ -303,6 +320,34 @@ class _RealisticMocks(runtime_mocks.Mocks):
             role = inputs.get("role", "")
             who = inputs.get("member") or ",".join(inputs.get("members") or [])
             return f"{target}/{role}/{who}", {**inputs, "etag": f"BwY{self.counter:08d}="}
+        # The nightly audit's types (model_registry/nightly_audit.py).
+        if token == "gcp:serviceaccount/account:Account":
+            email = f"{inputs.get('accountId', args.name)}@{project}.iam.gserviceaccount.com"
+            name = f"projects/{project}/serviceAccounts/{email}"
+            return name, {**inputs, "project": project, "email": email, "name": name,
+                          "member": f"serviceAccount:{email}", "uniqueId": "104857600000000000001"}
+        if token == "gcp:projects/iAMCustomRole:IAMCustomRole":
+            name = f"projects/{project}/roles/{inputs.get('roleId', args.name)}"
+            return name, {**inputs, "project": project, "name": name, "deleted": False}
+        if token == "gcp:storage/bucket:Bucket":
+            name = inputs.get("name") or f"{args.name}-0a1b2c3"
+            return name, {**inputs, "project": project, "name": name, "url": f"gs://{name}",
+                          "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
+        if token == "gcp:cloudrunv2/job:Job":
+            name = inputs.get("name") or args.name
+            location = inputs.get("location", "")
+            return f"projects/{project}/locations/{location}/jobs/{name}", {
+                **inputs, "project": project, "name": name, "uid": "0b1c2d3e-0000-4000-8000-000000000001"}
+        if token == "gcp:cloudscheduler/job:Job":
+            name = inputs.get("name") or args.name
+            region = inputs.get("region", "")
+            return f"projects/{project}/locations/{region}/jobs/{name}", {
+                **inputs, "project": project, "name": name, "state": "ENABLED"}
+        if token in ("gcp:projects/iAMMember:IAMMember", "gcp:cloudrunv2/jobIamMember:JobIamMember"):
+            self.counter += 1
+            target = inputs.get("name") or inputs.get("project") or project
+            return f"{target}/{inputs.get('role')}/{inputs.get('member')}", {
+                **inputs, "etag": f"BwY{self.counter:08d}="}
         return f"{args.name}-id", inputs
 
     def call(self, args: runtime_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
