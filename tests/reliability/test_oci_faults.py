@@ -1,0 +1,196 @@
+"""Faults between the audit and a real OCI registry, injected by a loopback proxy.
+
+Transient faults (the registry recovers within the retry budget) must not change the result:
+the scan completes and its findings equal a fault-free scan's. Persistent faults must make the
+scan say what it could not read: exit 3, `complete: false`, the unread parts named in `errors`,
+summary status `incomplete`. Retries are bounded and back off with jitter. The audit runs as a
+real process (`python -m audit scan --timeout 1`) so exit codes and "no traceback" are tested too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from audit.sources.oci import scan_oci_registry_async
+from localdev.fault_proxy import (
+    Fault,
+    FaultProxy,
+    Rule,
+    malformed_json,
+    replace_body,
+    reset,
+    reset_mid_body,
+    stall,
+    status,
+    truncated_json,
+    wrong_content_type,
+)
+from reliability_support import CliRun, run_cli
+
+MAX_RETRIES = 4  # scan_oci_registry's default, which `python -m audit scan` uses
+
+
+def _scan(proxy: FaultProxy, out: Path, *extra: str) -> CliRun:
+    run = run_cli(["scan", "--registry", proxy.url, "--timeout", "1", "--quiet", *extra], out)
+    run.assert_clean_exit()
+    return run
+
+
+@pytest.fixture(scope="module")
+def baseline(small_registry: tuple, tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str, str]]:
+    """The findings of a fault-free scan through a proxy (resource names carry the registry host,
+    so they are compared with the proxy's host replaced)."""
+    with FaultProxy(small_registry[0].url) as proxy:
+        run = _scan(proxy, tmp_path_factory.mktemp("baseline"))
+        assert run.rc == 1 and run.report["complete"] is True, run.stderr
+        findings = {tuple(part.replace(proxy.host, "REGISTRY") for part in f) for f in run.findings()}
+    assert findings  # the small estate has an image tagged only `dev`
+    return findings  # type: ignore[return-value]
+
+
+TRANSIENT: dict[str, list[Rule]] = {
+    # Every catalog, tags/list and manifest URL fails the first time(s) it is asked for.
+    "503-everywhere-twice": [Rule(status(503), times=2, per_url=True)],
+    "500-then-502": [Rule(status(500), path="/tags/list", times=1, per_url=True),
+                     Rule(status(502), path="/manifests/", times=1, per_url=True)],
+    "429-retry-after": [Rule(status(429, retry_after=1), path="/_catalog", times=1),
+                        Rule(status(429, retry_after=0), path="/manifests/", times=1, per_url=True)],
+    "reset-before-response": [Rule(reset(), times=1, per_url=True)],
+    "reset-mid-body": [Rule(reset_mid_body(), path="/(_catalog|tags/list)", method="GET", times=1,
+                            per_url=True)],
+    "stall-past-timeout": [Rule(stall(5), path="/_catalog", times=1),
+                           Rule(stall(5), path="/models/llm/manifests/v1.0.0", times=1)],
+    "mixed": [Rule(reset_mid_body(), path="/_catalog", times=1),
+              Rule(status(503), path="/models/llm/tags/list", times=3),
+              Rule(stall(5), path="/team/ranker/tags/list", times=1),
+              Rule(reset(), path="/models/vision/manifests/", times=2)],
+}
+
+
+@pytest.mark.parametrize("plan", sorted(TRANSIENT))
+def test_transient_faults_do_not_change_the_findings(plan: str, registry_proxy: FaultProxy,
+                                                    baseline: set[tuple[str, str, str]], tmp_path: Path) -> None:
+    registry_proxy.plan = TRANSIENT[plan]
+    run = _scan(registry_proxy, tmp_path / "faulty")
+    report = run.report
+    assert report["complete"] is True and report["errors"] == [], report["errors"]
+    assert run.rc == 1
+    assert {tuple(part.replace(registry_proxy.host, "REGISTRY") for part in f) for f in run.findings()} == baseline
+    injected = [r for r in registry_proxy.requests if r.fault]
+    assert injected, "the plan injected nothing: the test proves nothing"
+    assert run.stderr == ""
+
+
+def _assert_incomplete(run: CliRun, *unread: str) -> dict:
+    report = run.report
+    assert run.rc == 3, (run.rc, run.stdout, run.stderr)
+    assert report["complete"] is False
+    assert report["summary"]["status"] == "incomplete"
+    assert "compliant:" not in run.stdout.replace("non-compliant:", "")
+    targets = {e["target"] for e in report["errors"]}
+    for name in unread:
+        assert name in targets, (name, report["errors"])
+    return report
+
+
+PERSISTENT: dict[str, tuple[Rule, str]] = {
+    # rule, the error target (relative to the registry host) that must name what was not read
+    "catalog-503": (Rule(status(503), path="/_catalog"), "_catalog"),
+    "catalog-429": (Rule(status(429, retry_after=0), path="/_catalog"), "_catalog"),
+    "tags-reset": (Rule(reset(), path="/models/vision/tags/list"), "models/vision"),
+    "tags-reset-mid-body": (Rule(reset_mid_body(), path="/team/ranker/tags/list"), "team/ranker"),
+    "tags-truncated-json": (Rule(truncated_json(), path="/models/llm/tags/list"), "models/llm"),
+    "tags-malformed-json": (Rule(malformed_json(b'{"name": "x", "tags": ["v1", '), path="/models/llm/tags/list"),
+                            "models/llm"),
+    "tags-json-not-object": (Rule(replace_body(b'["v1.0.0"]'), path="/models/llm/tags/list"), "models/llm"),
+    "tags-wrong-content-type": (Rule(wrong_content_type(), path="/team/ranker/tags/list"), "team/ranker"),
+    "catalog-html": (Rule(replace_body(b"<html>maintenance</html>", "text/html"), path="/_catalog"), "_catalog"),
+    "manifest-500": (Rule(status(500), path="/models/vision/manifests/dev"), "models/vision:dev"),
+    "manifest-wrong-content-type": (Rule(wrong_content_type("text/plain"), path="/models/vision/manifests/dev"),
+                                    "models/vision:dev"),
+    "manifest-no-digest": (Rule(replace_body(b"", "application/vnd.oci.image.manifest.v1+json"),
+                                path="/models/vision/manifests/dev"), "models/vision:dev"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PERSISTENT))
+def test_persistent_faults_make_the_scan_incomplete(case: str, registry_proxy: FaultProxy, tmp_path: Path) -> None:
+    rule, unread = PERSISTENT[case]
+    registry_proxy.plan = [rule]
+    run = _scan(registry_proxy, tmp_path)
+    report = _assert_incomplete(run, f"{registry_proxy.host}/{unread}")
+    if unread == "_catalog":
+        # Nothing was listed: no finding may suggest the registry was judged.
+        assert report["inventory"]["images"] == 0
+    assert all(line.startswith("not read: ") for line in run.stderr.splitlines()), run.stderr
+    assert f"{report['summary']['errors']} read error(s)" in run.stdout
+
+
+def test_persistent_stall_is_bounded_and_named(registry_proxy: FaultProxy, tmp_path: Path) -> None:
+    """A tag whose manifest never answers: each attempt times out after --timeout, the number of
+    attempts is bounded, the rest of the registry is read, the tag is named as unread."""
+    registry_proxy.plan = [Rule(stall(30), path="/models/llm/manifests/v1.0.0")]
+    started = time.monotonic()
+    run = _scan(registry_proxy, tmp_path)
+    elapsed = time.monotonic() - started
+    _assert_incomplete(run, f"{registry_proxy.host}/models/llm:v1.0.0")
+    attempts = registry_proxy.matching("/models/llm/manifests/v1.0.0")
+    assert len(attempts) == MAX_RETRIES + 1
+    # 5 timeouts of 1 s plus at most 0.2+0.4+0.8+1.6 s of backoff, plus process start-up.
+    assert elapsed < 5 * 1 + 3.0 + 8.0
+    # Everything else was read.
+    assert run.report["inventory"]["images"] >= 3
+
+
+@pytest.mark.parametrize("fault", [status(503), status(500), reset(), status(429, retry_after=0)],
+                         ids=["503", "500", "reset", "429"])
+def test_retries_per_url_are_bounded_by_the_configured_max(fault: Fault, registry_proxy: FaultProxy,
+                                                          tmp_path: Path) -> None:
+    registry_proxy.plan = [Rule(fault, path="/tags/list")]
+    run = _scan(registry_proxy, tmp_path)
+    _assert_incomplete(run, *(f"{registry_proxy.host}/{r}" for r in ("models/llm", "models/vision", "team/ranker")))
+    per_url: dict[str, int] = {}
+    for request in registry_proxy.matching("/tags/list"):
+        per_url[request.path] = per_url.get(request.path, 0) + 1
+    assert per_url and all(n == MAX_RETRIES + 1 for n in per_url.values()), per_url
+
+
+def _retry_gaps(proxy: FaultProxy, max_retries: int, backoff_base: float) -> list[float]:
+    """Scan one repository whose tags/list always answers 503; the gaps between its attempts."""
+    proxy.clear()
+    inventory = asyncio.run(scan_oci_registry_async(
+        proxy.url, repositories=["models/llm"], max_retries=max_retries, backoff_base=backoff_base, timeout=2))
+    assert not inventory.complete
+    times = [r.at for r in proxy.matching("/models/llm/tags/list")]
+    assert len(times) == max_retries + 1
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_backoff_grows_and_is_jittered(registry_proxy: FaultProxy) -> None:
+    registry_proxy.plan = [Rule(status(503), path="/tags/list")]
+    base = 0.05
+    first = _retry_gaps(registry_proxy, 5, base)
+    second = _retry_gaps(registry_proxy, 5, base)
+    for gaps in (first, second):
+        for attempt, gap in enumerate(gaps):
+            nominal = base * 2 ** attempt
+            # Jittered into [nominal/2, nominal], plus a little for the request itself.
+            assert nominal / 2 - 0.005 <= gap <= nominal + 0.15, (attempt, gaps)
+        # Growing: each wait is at least the previous one (the jitter ranges do not overlap).
+        assert all(later >= earlier - 0.01 for earlier, later in zip(gaps, gaps[1:], strict=False)), gaps
+        assert gaps[-1] > gaps[0] * 4
+    # Jitter: two runs do not wait the same.
+    assert any(abs(a - b) > 0.003 for a, b in zip(first, second, strict=True)), (first, second)
+
+
+def test_retry_after_is_honoured(registry_proxy: FaultProxy) -> None:
+    registry_proxy.plan = [Rule(status(429, retry_after=1), path="/tags/list", times=1)]
+    inventory = asyncio.run(scan_oci_registry_async(registry_proxy.url, repositories=["models/llm"],
+                                                    backoff_base=0.01, timeout=2))
+    assert inventory.complete
+    first, second = (r.at for r in registry_proxy.matching("/models/llm/tags/list"))
+    assert 0.95 <= second - first < 2.0
