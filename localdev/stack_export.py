@@ -13,7 +13,7 @@ from typing import Any
 from audit.sources.stack_program import StackRun
 
 
-def stack_export_document(run: StackRun, gcp_project: str, program_file: str = "__main__.py") -> dict[str, Any]:
+def stack_export_document(run: StackRun, gcp_project: str) -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     provider_urn = f"urn:pulumi:{run.stack}::{run.project}::pulumi:providers:gcp::default_10_2_0"
     resources: list[dict[str, Any]] = [
@@ -30,9 +30,10 @@ def stack_export_document(run: StackRun, gcp_project: str, program_file: str = "
             "dependencies": list(resource.dependencies),
             "propertyDependencies": {k: list(v) for k, v in resource.property_dependencies.items()},
             "created": now, "modified": now,
-            # Mocks know no source lines; the real CLI writes where each resource was declared.
-            "sourcePosition": f"project:///{program_file}#{index + 1},1",
         }
+        if resource.source_position:  # the SDK's own position, in the CLI's `project:///path#line,col` form
+            path, _, line = resource.source_position.partition("#")
+            entry["sourcePosition"] = f"project:///{path}#{line},1"
         if resource.parent:
             entry["parent"] = resource.parent
         if resource.custom:

@@ -8,7 +8,7 @@ The CLI (`python -m audit check`) and the report formats wrap `run_offline_check
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class CheckResult:
     policy_pack: str
     pack_start_seconds: float | None
     stack_urn: str = ""
+    # URN -> where the program declared the resource ("model_registry/component.py#88")
+    source_positions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def mandatory(self) -> tuple[Finding, ...]:
@@ -92,6 +94,7 @@ def run_offline_check(
     program = _program_file(program_dir)
     project = _project_name(program)
     run = run_stack_program(program, stack_config, project=project, stack=stack)
+    positions = {r.urn: r.source_position for r in run.resources if r.source_position}
     resources = [
         Resource(
             type=r.type,
@@ -112,11 +115,12 @@ def run_offline_check(
         violations, remediations = client.check(resources, stack_urn=run.stack_urn)
         start_seconds = client.start_seconds
     return CheckResult(
-        findings=tuple(to_finding(v) for v in violations),
+        findings=tuple(replace(to_finding(v), source_location=positions.get(v.urn)) for v in violations),
         violations=violations,
         remediations=remediations,
         resources_checked=len(resources),
         policy_pack=info.name,
         pack_start_seconds=start_seconds,
         stack_urn=run.stack_urn,
+        source_positions=positions,
     )

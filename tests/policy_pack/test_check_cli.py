@@ -33,6 +33,8 @@ def test_original_example_is_blocked(tmp_path: Path) -> None:
     blocking = [f for f in doc["findings"] if f["evidence"]["enforcementLevel"] == "mandatory"]
     assert [f["rule_id"] for f in blocking] == ["no-broad-admin"]
     assert "user:member-id@example.com" in blocking[0]["message"]
+    # Points at the line of the example that declares the binding, for SARIF and PR annotations.
+    assert blocking[0]["source_location"] == "original_example.py#22"
     assert "would be blocked" in proc.stdout
 
 
