@@ -1,0 +1,155 @@
+"""Shared helpers: machine description, load, timing a whole child process (wall, CPU, peak RSS)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def loadavg() -> tuple[float, float, float]:
+    one, five, fifteen = os.getloadavg()
+    return round(one, 2), round(five, 2), round(fifteen, 2)
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_mb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_mb = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_mb": mem_mb,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg_at_start": loadavg(),
+    }
+
+
+def cpu_seconds_of(pid: int | None) -> float:
+    """utime+stime of a running process (e.g. the registry), from /proc; 0 if unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def busy_cores() -> tuple[float, float]:
+    """(busy jiffies, total jiffies) over all CPUs, to tell how loaded the box was during a run."""
+    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(p) for p in parts]
+    idle = values[3] + values[4]
+    return float(sum(values) - idle), float(sum(values))
+
+
+@dataclass
+class Run:
+    """One child process, measured from spawn to exit."""
+
+    argv: list[str]
+    wall: float
+    returncode: int
+    user: float
+    sys: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+    server_cpu: float = 0.0  # CPU seconds the registry (or fake) spent meanwhile, when known
+    box_busy: float = 0.0  # average busy cores on the whole machine during the run
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.sys
+
+
+def run_process(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
+                server_pid: int | None = None, ok_codes: Sequence[int] = (0,)) -> Run:
+    """Spawn, wait with wait4 (this child's own rusage: peak RSS of exactly this process), time it."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        server_before = cpu_seconds_of(server_pid)
+        busy0, total0 = busy_cores()
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=dict(env) if env is not None else None, cwd=cwd or ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        busy1, total1 = busy_cores()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        run = Run(list(argv), wall, proc.returncode, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024,
+                  out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                  cpu_seconds_of(server_pid) - server_before,
+                  (busy1 - busy0) / max(1.0, total1 - total0) * (os.cpu_count() or 1))
+    if run.returncode not in ok_codes:
+        raise RuntimeError(f"{' '.join(argv[:6])}… exited {run.returncode}: {run.stderr[-1500:]}"
+                           f"{run.stdout[-500:]}")
+    return run
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+def print_table(title: str, rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    """Print (and return) a small Markdown table, so the console output pastes into RESULTS.md."""
+    lines = [f"\n### {title}", "", "| " + " | ".join(header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+SETTINGS_YAML = """\
+# Benchmark settings: the seeded tags are v0000…, the synthetic AR images v0…; both are the version.
+versionTagPattern: "^v[0-9]+$"
+"""
+
+
+def settings_file(directory: Path) -> Path:
+    path = directory / "bench-settings.yaml"
+    path.write_text(SETTINGS_YAML)
+    return path
+
+
+def audit_scan_argv(args: Sequence[str], out_dir: Path, settings: Path) -> list[str]:
+    return [PYTHON, "-m", "audit", "scan", *args, "--config", str(settings), "--format", "json",
+            "--output", str(out_dir), "--quiet"]
