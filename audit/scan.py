@@ -75,6 +75,7 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
             options.project, options.location,
             repositories=options.repositories or None,
             endpoint=options.artifact_registry_endpoint,
+            timeout=options.timeout,
         )
         out.timings["artifact_registry"] = time.perf_counter() - started
         out.state = out.state.merged(ar.state)
