@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from google.api_core import exceptions as gexc
-from google.cloud import storage
+from google.cloud import storage  # type: ignore[attr-defined]  # untyped; namespace shared with typed google.cloud packages
 from rule_catalogue.model import (
     UNKNOWN,
     Bucket,
@@ -154,10 +154,11 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
         # Real GCS answers 400 to ACL reads here, and ACLs have no effect: not an error.
         notes.append(f"bucket:{name}: ACLs not applicable because uniform bucket-level access is on")
     else:
-        for part, acl, shape, api in (
+        acl_parts: tuple[tuple[str, Any, GrantShape, str], ...] = (
                 ("acl", handle.acl, "bucket-acl", "storage.bucketAccessControls.list"),
                 ("defaultObjectAcl", handle.default_object_acl, "default-object-acl",
-                 "storage.defaultObjectAccessControls.list")):
+                 "storage.defaultObjectAccessControls.list"))
+        for part, acl, shape, api in acl_parts:
             got = attempt(part, _acl_reader(ref, acl, shape, api))
             if got is not None:
                 grants.extend(got)
