@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from google.cloud import storage  # type: ignore[attr-defined]  # untyped; namespace shared with typed google.cloud packages
+from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
 
 ENV = "STORAGE_EMULATOR_HOST"
 

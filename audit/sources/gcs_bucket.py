@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from google.api_core import exceptions as gexc
-from google.cloud import storage  # type: ignore[attr-defined]  # untyped; namespace shared with typed google.cloud packages
+from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
 from rule_catalogue.model import (
     UNKNOWN,
     Bucket,

@@ -148,7 +148,7 @@ class GcsHistory:
 
     def _bucket(self) -> Any:
         if self._client is None:
-            from google.cloud import storage  # type: ignore[attr-defined]  # untyped package
+            from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped package
 
             self._client = storage.Client()
         return self._client.bucket(self._bucket_name)
