@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from .formats import FORMATS, write_reports
 from .report import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+# google.api_core warns about Python 3.11's support window on import: noise in every report run.
+warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
