@@ -94,7 +94,7 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
             continue
         progress(f"reading Container Registry bucket {bucket}")
         started = time.perf_counter()
-        result = read_gcr_bucket(bucket)
+        result = read_gcr_bucket(bucket, timeout=options.timeout)
         out.timings[f"gcs:{bucket}"] = time.perf_counter() - started
         out.state = out.state.merged(result.state)
         out.errors.extend(ScanError(e.source, e.target, e.message) for e in result.errors)

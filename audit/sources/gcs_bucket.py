@@ -80,9 +80,10 @@ def _acl_grants(target: ResourceRef, entries: Iterable[Mapping[str, Any]], shape
     return grants
 
 
-def _acl_reader(target: ResourceRef, acl: Any, shape: GrantShape, api: str) -> Callable[[], list[Grant]]:
+def _acl_reader(target: ResourceRef, acl: Any, shape: GrantShape, api: str,
+                timeout: float) -> Callable[[], list[Grant]]:
     def read() -> list[Grant]:
-        acl.reload()
+        acl.reload(timeout=timeout)
         return _acl_grants(target, list(acl), shape, api)
     return read
 
@@ -106,11 +107,12 @@ def _iam_grants(target: ResourceRef, bindings: Iterable[Mapping[str, Any]]) -> l
 
 
 def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
-                    project: str | None = None) -> GcsBucketScan:
+                    project: str | None = None, timeout: float = 60.0) -> GcsBucketScan:
     """Read one bucket (normally Container Registry's `artifacts.<project>.appspot.com`).
 
     Never raises for what the bucket or the API does: 404, 403 and bad responses become
-    `SourceError`s naming the part not read, and fields not read stay UNKNOWN."""
+    `SourceError`s naming the part not read, and fields not read stay UNKNOWN. `timeout` is per
+    request (the client's own retry policy still applies on top)."""
     ref = ResourceRef("bucket", name)
     errors: list[SourceError] = []
     notes: list[str] = []
@@ -127,7 +129,7 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
         if client is None:
             return GcsBucketScan(RegistryState(), tuple(errors))
 
-    live = attempt("", lambda: client.get_bucket(name))
+    live = attempt("", lambda: client.get_bucket(name, timeout=timeout))
     if live is None and errors and "HTTP 404" in errors[-1].message:
         return GcsBucketScan(RegistryState(), tuple(errors))  # no bucket: nothing else to read
 
@@ -143,7 +145,7 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
 
     grants: list[Grant] = []
     complete: set[ResourceRef] = set()
-    policy = attempt("iam", lambda: handle.get_iam_policy(requested_policy_version=3))
+    policy = attempt("iam", lambda: handle.get_iam_policy(requested_policy_version=3, timeout=timeout))
     if policy is not None:
         iam = attempt("iam", lambda: _iam_grants(ref, policy.bindings))
         if iam is not None:
@@ -159,7 +161,7 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
                 ("defaultObjectAcl", handle.default_object_acl, "default-object-acl",
                  "storage.defaultObjectAccessControls.list"))
         for part, acl, shape, api in acl_parts:
-            got = attempt(part, _acl_reader(ref, acl, shape, api))
+            got = attempt(part, _acl_reader(ref, acl, shape, api, timeout))
             if got is not None:
                 grants.extend(got)
 
