@@ -18,6 +18,8 @@ A rule matches on method and a regular expression searched in the path (with que
 is how many matching requests get the fault (None: all of them, a persistent fault), counted
 over all matches or, with `per_url=True`, separately for each distinct method + path.
 The first matching rule with faults left wins; requests no rule claims are forwarded unchanged.
+A `hook(method, path, headers)` runs before the plan and may answer instead (e.g. a stub that
+demands a bearer token): it returns (status, headers, body) or None to carry on.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -136,6 +138,10 @@ class Recorded:
         return self.path.split("?", 1)[0]
 
 
+Reply = tuple[int, Mapping[str, str], bytes]
+Hook = Callable[[str, str, Mapping[str, str]], "Reply | None"]
+
+
 class _Dropped(Exception):
     """The connection was dropped on purpose."""
 
@@ -143,7 +149,8 @@ class _Dropped(Exception):
 class FaultProxy:
     """A proxy on 127.0.0.1 (a free port) in front of `upstream` (an http://host:port URL)."""
 
-    def __init__(self, upstream: str, plan: Sequence[Rule] = (), *, upstream_timeout: float = 30.0) -> None:
+    def __init__(self, upstream: str, plan: Sequence[Rule] = (), *, upstream_timeout: float = 30.0,
+                 hook: Hook | None = None) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream must be http://host:port, not {upstream!r}")
@@ -152,6 +159,7 @@ class FaultProxy:
         self._upstream_port = parts.port or 80
         self.upstream_timeout = upstream_timeout
         self._plan: list[Rule] = list(plan)
+        self.hook = hook
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
         self._stopping = threading.Event()
@@ -330,6 +338,11 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             method, path = self.command, self.path
             headers = {k: v for k, v in self.headers.items()}
             body = self._body()
+            if proxy.hook is not None and (reply := proxy.hook(method, path, headers)) is not None:
+                proxy._record(Recorded(method, path, headers, time.monotonic(), "hook"))
+                code, reply_headers, reply_body = reply
+                self._answer(code, list(reply_headers.items()), reply_body)
+                return
             fault = proxy._choose(method, path)
             proxy._record(Recorded(method, path, headers, time.monotonic(), fault.kind if fault else None))
             if fault is None:
@@ -374,6 +387,6 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
 
 __all__ = [
-    "Fault", "FaultProxy", "Recorded", "Rule", "latency", "malformed_json", "replace_body", "reset",
+    "Fault", "FaultProxy", "Hook", "Recorded", "Reply", "Rule", "latency", "malformed_json", "replace_body", "reset",
     "reset_mid_body", "stall", "status", "truncated_json", "wrong_content_type",
 ]
