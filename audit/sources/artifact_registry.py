@@ -291,20 +291,31 @@ def _utc(ts: Any) -> datetime:
     return datetime.fromtimestamp(ts.seconds, UTC).replace(microsecond=ts.nanos // 1000)
 
 
-def _image(ref: ResourceRef, pb: Any) -> Image | None:
-    """`…/dockerImages/<url-escaped package>@<digest>` → Image; None if the name is not that."""
+_IMAGE_SOURCE: Final = f"{SOURCE} ListDockerImages"
+
+
+def _image(ref: ResourceRef, pb: Any, packages: dict[str, str] | None = None) -> Image | None:
+    """`…/dockerImages/<url-escaped package>@<digest>` → Image; None if the name is not that.
+
+    `packages` caches unescaped package names: a repository holds many images of few packages,
+    and at 100k images one shared string per package (and one shared `source`) saves ~15 MB."""
     _, marker, tail = pb.name.partition("/dockerImages/")
     escaped, at, digest = tail.rpartition("@")
     if not marker or not at or not escaped or ":" not in digest:
         return None
+    package = packages.get(escaped) if packages is not None else None
+    if package is None:
+        package = unquote(escaped)
+        if packages is not None:
+            packages[escaped] = package
     return Image(
         repository=ref,
-        package=unquote(escaped),
+        package=package,
         digest=digest,
         tags=tuple(pb.tags),
         size_bytes=int(pb.image_size_bytes),
         uploaded=_utc(pb.upload_time) if pb.HasField("upload_time") else None,
-        source=f"{SOURCE} ListDockerImages",
+        source=_IMAGE_SOURCE,
     )
 
 
@@ -414,6 +425,7 @@ class _Scan:
 
     def read_images(self, ref: ResourceRef) -> None:
         read = pages = 0
+        packages: dict[str, str] = {}
         try:
             pager = self.client.list_docker_images(
                 request={"parent": ref.name, "page_size": self.page_size},
@@ -426,7 +438,7 @@ class _Scan:
                 pages += 1
                 self.pages += 1
                 for pb in artifactregistry_v1.ListDockerImagesResponse.pb(page).docker_images:
-                    image = _image(ref, pb)
+                    image = _image(ref, pb, packages)
                     if image is None:
                         self.error(
                             ref.name, f"docker image name not understood, image not read: {pb.name[:200]}"
