@@ -184,6 +184,8 @@ def _read_report(path: Path) -> dict[str, object]:
         raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise UsageError(f"{path}: not a valid report ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not a valid report (nested too deeply)") from None
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise UsageError(f"{path}: not a valid report (at {where}: {exc.message[:200]})") from None

@@ -153,7 +153,10 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
         rules += ["iam-drift", "config-drift"]
         collected.target["desired"] = str(options.desired)
 
-    store = open_history(_history_location(options.history, options.shard)) if options.history else None
+    try:
+        store = open_history(_history_location(options.history, options.shard)) if options.history else None
+    except HistoryError as exc:  # e.g. `gs://` without a bucket: bad usage, one line
+        raise ValueError(str(exc)) from None
     history_info: dict[str, Any] = {}
     previous: Snapshot | None = None
     if store is not None:

@@ -18,11 +18,16 @@ def load_settings(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: cannot read (not UTF-8 text)") from None
     try:
         raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise SettingsError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
                             f"({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise SettingsError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
+                            "(nested too deeply)") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

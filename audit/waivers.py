@@ -32,6 +32,10 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         raise WaiverError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         raise WaiverError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise WaiverError(f"{path}: cannot read (not UTF-8 text)") from None
+    except RecursionError:
+        raise WaiverError(f"{path}: not valid YAML (nested too deeply)") from None
     entries = raw.get("waivers") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise WaiverError(f"{path}: expected a top-level `waivers:` list")

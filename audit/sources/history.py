@@ -110,7 +110,7 @@ class LocalHistory:
         path = folder / names[-1]
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise HistoryError(f"{path}: unreadable history snapshot ({exc})") from None
         return Snapshot.from_json(data, str(path))
 

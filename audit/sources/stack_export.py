@@ -123,8 +123,12 @@ def load_stack_export(path: Path) -> DeclaredState:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StackExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise StackExportError(f"{path}: not valid JSON (not UTF-8 text)") from None
     try:
         document = json.loads(text)
     except ValueError as exc:
         raise StackExportError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise StackExportError(f"{path}: not valid JSON (nested too deeply)") from None
     return parse_stack_export(document, str(path))
