@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from .common import ROOT, loadavg, machine
+from .common import ROOT, loadavg, machine, use_bytecode_cache, warm_bytecode
 
 warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
@@ -55,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     count = args.resources or (500 if quick else 5000)
     args.out.mkdir(parents=True, exist_ok=True)
     info = machine()
+    info["bytecode_cache"] = "PYTHONDONTWRITEBYTECODE was set: children use PYTHONPYCACHEPREFIX=bench/out/pycache" \
+        if use_bytecode_cache() else "as configured"
+    info["warm_up_s"] = round(warm_bytecode(), 2)
     print(f"machine: {info}", flush=True)
     results: dict[str, Any] = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
     started = time.perf_counter()
     with ExitStack() as stack:
-        reg = None
+        reg: Any = None
         if only & {1, 2, 3}:
             from .estate import SeededRegistry
 

@@ -43,13 +43,13 @@ def run(reg: SeededRegistry, *, delay: float, concurrency: int, rate_limit: floa
     speedup = seq_s / con_s
     achieved = con_req / con_s
     ok = speedup >= GOAL
-    result = {"tags": tags, "requests": con_req, "delay_ms": delay * 1000, "concurrency": concurrency,
+    result: dict[str, Any] = {"tags": tags, "requests": con_req, "delay_ms": delay * 1000, "concurrency": concurrency,
               "rate_limit": rate_limit, "sequential_s": seq_s, "concurrent_s": con_s, "speedup": speedup,
               "achieved_req_per_s": achieved, "goal": GOAL, "met": ok,
               "rate_limit_share_of_ar_quota": rate_limit * 60 / AR_QUOTA_PER_MINUTE}
     rows = [
         ["one request at a time", fmt_s(seq_s), f"{seq_req / seq_s:.0f}", "1", "-", ""],
-        [f"concurrent", fmt_s(con_s), f"{achieved:.0f}", str(concurrency),
+        ["concurrent", fmt_s(con_s), f"{achieved:.0f}", str(concurrency),
          f"{rate_limit:.0f}/s = {rate_limit * 60:,.0f}/min ({rate_limit * 60 / AR_QUOTA_PER_MINUTE:.0%} of AR's "
          f"{AR_QUOTA_PER_MINUTE:,}/min)",
          f"{speedup:.1f}x (goal >= {GOAL:.0f}x): {verdict(ok)}"],

@@ -34,7 +34,8 @@ def resources(count: int) -> list[Resource]:
                 "kmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k",
                 "labels": {"owner": "ml-platform", "model": repo_id, "cost-center": "ml"},
                 "cleanupPolicies": [
-                    {"id": "drop-untagged", "action": "DELETE", "condition": {"tagState": "UNTAGGED", "olderThan": "1209600s"}},
+                    {"id": "drop-untagged", "action": "DELETE",
+                     "condition": {"tagState": "UNTAGGED", "olderThan": "1209600s"}},
                     {"id": "keep-v", "action": "KEEP", "condition": {"tagState": "TAGGED", "tagPrefixes": ["v"]}},
                 ],
             }
@@ -95,7 +96,7 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
         ["AnalyzeStack over all resources", f"{stack_s:.2f} s", "-", ""],
         ["everything incl. start, Configure, shutdown", f"{total:.2f} s", "-", ""],
     ]
-    result = {"resources": count, "policies": policies, "start_s": start_s, "resources_s": resources_s,
+    result: dict[str, Any] = {"resources": count, "policies": policies, "start_s": start_s, "resources_s": resources_s,
               "median_ms": med * 1000, "analyze_stack_s": stack_s, "total_with_start_s": total,
               "violations": violations, "remediations": remediations, "met_total": ok_total, "met_start": ok_start}
     result["table"] = print_table(f"5. Policy pack throughput ({policies} policies, real pack process over gRPC; "

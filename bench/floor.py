@@ -82,7 +82,7 @@ async def floor(url: str, concurrency: int = 16, page_size: int = 100) -> dict[s
     seen: set[str] = set()
     target: str | None = f"/v2/_catalog?n={page_size}"
     while target is not None:
-        status, headers, body = await get(conns[0], target)
+        _, headers, body = await get(conns[0], target)
         names = json.loads(body).get("repositories") or []
         repos.extend(names)
         link = _LINK.search(headers.get("link", ""))

@@ -6,6 +6,7 @@ one x axis (left and right y axes), points, and a dashed limit line.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from collections.abc import Sequence
@@ -34,6 +35,9 @@ _FONT = {  # 5x7, one string per row, '#' = ink
     "C": [".###.", "#...#", "#....", "#....", "#....", "#...#", ".###."],
     "D": ["####.", "#...#", "#...#", "#...#", "#...#", "#...#", "####."],
     "E": ["#####", "#....", "#....", "####.", "#....", "#....", "#####"],
+    "F": ["#####", "#....", "#....", "####.", "#....", "#....", "#...."],
+    "H": ["#...#", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"],
+    "W": ["#...#", "#...#", "#...#", "#.#.#", "#.#.#", "##.##", "#...#"],
     "G": [".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".###."],
     "I": [".###.", "..#..", "..#..", "..#..", "..#..", "..#..", ".###."],
     "K": ["#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"],
@@ -165,8 +169,8 @@ def plot(xs: Sequence[float], left: Series, right: Series, x_label: str, path_pn
     svg.append(f'<text x="{L + cw / 2}" y="{H - 24}" text-anchor="middle">{x_label}</text>')
     for series, top, side in ((left, lmax, "left"), (right, rmax, "right")):
         pts = [(px(x), py(y, top)) for x, y in zip(xs, series.ys, strict=True)]
-        hexc = "#%02x%02x%02x" % series.color
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        hexc = "#{:02x}{:02x}{:02x}".format(*series.color)
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
             c.line(x0, y0, x1, y1, series.color, width=3)
         for x, y in pts:
             c.dot(x, y, series.color)
@@ -178,7 +182,8 @@ def plot(xs: Sequence[float], left: Series, right: Series, x_label: str, path_pn
             c.line(L, ly, L + cw, ly, series.color, dash=8)
             c.text(L + cw - 6, int(ly) - 20, f"LIMIT {_tick(series.limit)}", series.color, anchor="right")
             svg.append(f'<line x1="{L}" y1="{ly}" x2="{L + cw}" y2="{ly}" stroke="{hexc}" stroke-dasharray="8 8"/>')
-            svg.append(f'<text x="{L + cw - 6}" y="{ly - 6}" text-anchor="end" fill="{hexc}">limit {_tick(series.limit)}</text>')
+            svg.append(f'<text x="{L + cw - 6}" y="{ly - 6}" text-anchor="end" fill="{hexc}">'
+                       f'limit {_tick(series.limit)}</text>')
         if side == "left":
             c.text(12, T - 30, series.label, series.color)
             svg.append(f'<text x="12" y="{T - 14}" fill="{hexc}">{series.label}</text>')
