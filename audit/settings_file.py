@@ -11,6 +11,11 @@ from rule_catalogue.rules import RULES
 from rule_catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
 
 
+def _shown(key: object) -> str:
+    """A key as written, or its repr if printing it would break the one-line message."""
+    return str(key) if str(key).isprintable() else repr(key)
+
+
 def load_settings(path: Path) -> Settings:
     """Accept the flat settings (`{"allowedAdmins": [...]}`) or a `--policy-pack-config` file where the
     settings sit under policy names (`{"no-broad-admin": {"allowedAdmins": [...]}}`)."""
@@ -42,13 +47,13 @@ def load_settings(path: Path) -> Settings:
                     if inner == "enforcementLevel":
                         continue
                     if inner not in SETTINGS_SCHEMA:
-                        raise SettingsError(f"{path}: {key}.{inner}: unknown setting; allowed: "
+                        raise SettingsError(f"{path}: {key}.{_shown(inner)}: unknown setting; allowed: "
                                             + ", ".join(SETTINGS_SCHEMA))
                     if inner in flat and flat[inner] != inner_value:
                         raise SettingsError(f"{path}: {key}.{inner} disagrees with another policy's {inner}")
                     flat[inner] = inner_value
         else:
-            raise SettingsError(f"{path}: {key}: unknown setting; allowed: " + ", ".join(SETTINGS_SCHEMA))
+            raise SettingsError(f"{path}: {_shown(key)}: unknown setting; allowed: " + ", ".join(SETTINGS_SCHEMA))
     try:
         return Settings.from_mapping(flat)
     except SettingsError as exc:

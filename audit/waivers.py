@@ -36,6 +36,8 @@ def load_waivers(path: Path) -> tuple[Waiver, ...]:
         raise WaiverError(f"{path}: cannot read (not UTF-8 text)") from None
     except RecursionError:
         raise WaiverError(f"{path}: not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # YAML's own values, e.g. a date like 2030-02-30
+        raise WaiverError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     entries = raw.get("waivers") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise WaiverError(f"{path}: expected a top-level `waivers:` list")
@@ -48,7 +50,7 @@ def _parse_entry(path: Path, index: int, entry: Any) -> Waiver:
         raise WaiverError(f"{where}: expected a mapping with {', '.join(sorted(_KEYS))}")
     unknown = set(entry) - _KEYS
     if unknown:
-        raise WaiverError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+        raise WaiverError(f"{where}: unknown key(s) {', '.join(sorted(str(k) if str(k).isprintable() else repr(k) for k in unknown))}; "
                           f"allowed: {', '.join(sorted(_KEYS))}")
     for key in ("rule", "resource", "justification", "owner"):
         value = entry.get(key)

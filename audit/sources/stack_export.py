@@ -107,7 +107,8 @@ def _default_project(resources: list[Any]) -> str | None:
     """The default provider's project, for resources that leave `project` to it."""
     for resource in resources:
         if isinstance(resource, dict) and str(resource.get("type", "")).startswith("pulumi:providers:gcp"):
-            project = (resource.get("inputs") or {}).get("project")
+            inputs = resource.get("inputs")
+            project = inputs.get("project") if isinstance(inputs, dict) else None
             if isinstance(project, str):
                 return project
     return None
