@@ -1,0 +1,336 @@
+"""Hypothesis fuzzes every parser the audit feeds with outside input: each either succeeds or
+raises its documented one-line error type, never anything else. The registry JSON handling is
+fuzzed over real HTTP (a stub serving catalog and tags/list bodies): the scan never raises, it
+only records errors."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from rule_catalogue.findings import Finding
+from rule_catalogue.model import Image, RegistryState, ResourceRef
+from rule_catalogue.settings import Settings, SettingsError
+
+from audit.formats.json_report import validate
+from audit.report import ScanError, build_report, inventory_of, report_from_json
+from audit.settings_file import load_settings
+from audit.sources.history import HistoryError, Snapshot
+from audit.sources.oci import (
+    BearerChallenge,
+    parse_link_next,
+    parse_retry_after,
+    parse_www_authenticate,
+    scan_oci_registry_async,
+)
+from audit.sources.stack_export import DeclaredState, StackExportError, parse_stack_export
+from audit.waivers import WaiverError, load_waivers
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=25)
+
+
+def _one_line(exc: BaseException) -> None:
+    text = str(exc)
+    assert text and "\n" not in text.strip(), repr(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stack export
+
+RESOURCE_TYPES = [
+    "gcp:artifactregistry/repository:Repository", "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+    "gcp:artifactregistry/repositoryIamBinding:RepositoryIamBinding",
+    "gcp:artifactregistry/repositoryIamPolicy:RepositoryIamPolicy", "gcp:storage/bucket:Bucket",
+    "gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+    "gcp:storage/bucketIAMPolicy:BucketIAMPolicy", "gcp:storage/bucketAccessControl:BucketAccessControl",
+    "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl", "gcp:storage/bucketACL:BucketACL",
+    "gcp:projects/iAMMember:IAMMember", "gcp:container/registry:Registry", "pulumi:providers:gcp",
+]
+PROP_KEYS = ["project", "location", "repositoryId", "name", "format", "mode", "dockerConfig", "immutableTags",
+             "cleanupPolicies", "cleanupPolicyDryRun", "kmsKeyName", "labels", "vulnerabilityScanningConfig",
+             "repository", "role", "member", "members", "condition", "policyData", "bucket", "entity",
+             "uniformBucketLevelAccess", "publicAccessPrevention", "predefinedAcl", "roleEntities", "defaultAcl",
+             "bindings", "action", "tagState", "tagPrefixes", "olderThan", "keepCount", "mostRecentVersions"]
+plausible_values = (json_values | st.sampled_from(["allUsers", "user:a@b.c", "roles/owner", "DOCKER", "enforced",
+                                                   "86400s", "projects/p/locations/l/repositories/r"])
+                    | st.lists(st.sampled_from(["allUsers", "user:a@b.c", "group:g@b.c"]), max_size=3))
+props = st.dictionaries(st.sampled_from(PROP_KEYS), plausible_values, max_size=6)
+resources = st.fixed_dictionaries(
+    {"type": st.sampled_from(RESOURCE_TYPES), "urn": st.text(max_size=30).map(lambda s: f"urn:pulumi:s::p::t::{s}")},
+    optional={"custom": st.booleans(), "inputs": props | json_values, "outputs": props | json_values,
+              "delete": st.booleans(), "sourcePosition": st.text(max_size=30)})
+stack_exports = st.fixed_dictionaries(
+    {"version": st.sampled_from([3, 3, 3, 2, "3"]),
+     "deployment": st.fixed_dictionaries({}, optional={"resources": st.lists(resources | json_values, max_size=5)})
+     | json_values})
+
+
+@FUZZ
+@given(document=stack_exports | json_values)
+def test_stack_export_parser(document: Any) -> None:
+    try:
+        result = parse_stack_export(document, "stack.json")
+    except StackExportError as exc:
+        _one_line(exc)
+    else:
+        assert isinstance(result, DeclaredState)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings and waivers (files: the loaders read text)
+
+def _yaml_or_json_texts() -> st.SearchStrategy[str]:
+    structured = json_values.map(json.dumps)
+    settings_like = st.dictionaries(
+        st.sampled_from(["allowedAdmins", "versionTagPattern", "requiredLabels", "adminRoles", "all",
+                         "no-broad-admin", "version-tag-required", "enforcementLevel", "bogus"]),
+        json_values | st.lists(st.text(max_size=10), max_size=3) | st.text(max_size=15), max_size=4).map(json.dumps)
+    return structured | settings_like | st.text(max_size=80)
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
+
+
+@FUZZ
+@given(text=_yaml_or_json_texts(), suffix=st.sampled_from([".yaml", ".json"]))
+@example(text="allowedAdmins: !!python/object:os.system x", suffix=".yaml")
+@example(text="versionTagPattern: '(['", suffix=".yaml")
+def test_settings_loader(scratch: Path, text: str, suffix: str) -> None:
+    path = scratch / f"settings{suffix}"
+    path.write_text(text, encoding="utf-8")
+    try:
+        result = load_settings(path)
+    except SettingsError as exc:
+        _one_line(exc)
+    else:
+        assert isinstance(result, Settings)
+
+
+waiver_entries = st.fixed_dictionaries({}, optional={
+    "rule": st.sampled_from(["no-public-access", "no-broad-admin", "nope"]) | json_values,
+    "resource": st.text(max_size=20) | json_values, "justification": st.text(max_size=10) | json_values,
+    "owner": st.text(max_size=10) | json_values,
+    "expires": st.dates().map(str) | st.text(max_size=12) | json_values, "extra": json_values,
+})
+waiver_docs = st.fixed_dictionaries({"waivers": st.lists(waiver_entries | json_values, max_size=4)}) | json_values
+
+
+@FUZZ
+@given(text=waiver_docs.map(json.dumps) | st.text(max_size=80))
+@example(text="waivers:\n- rule: no-public-access\n  resource: x\n  justification: j\n  owner: o\n  expires: 2030-02-30\n")
+@example(text="waivers:\n- rule: no-public-access\n  resource: x\n  justification: j\n  owner: o\n  expires: 2030-01-01 10:00:00\n")
+def test_waivers_loader(scratch: Path, text: str) -> None:
+    path = scratch / "waivers.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        result = load_waivers(path)
+    except WaiverError as exc:
+        _one_line(exc)
+    else:
+        assert isinstance(result, tuple)
+
+
+# ---------------------------------------------------------------------------------------------
+# History snapshots
+
+image_entries = st.fixed_dictionaries({}, optional={
+    "repository": st.text(max_size=10) | json_values, "package": st.text(max_size=10) | json_values,
+    "digest": st.text(max_size=10) | json_values, "tags": st.lists(st.text(max_size=5), max_size=3) | json_values})
+snapshots = st.fixed_dictionaries({}, optional={
+    "format": st.sampled_from([1, 1, 2, "1"]) | json_values,
+    "taken_at": st.datetimes().map(datetime.isoformat) | st.text(max_size=20) | json_values,
+    "images": st.lists(image_entries | json_values, max_size=4) | json_values,
+    "carried_forward": st.lists(st.text(max_size=5), max_size=2) | json_values,
+    "findings": st.lists(st.fixed_dictionaries({"fingerprint": st.text(max_size=8)}) | json_values, max_size=3)
+    | json_values})
+
+
+@FUZZ
+@given(data=snapshots | json_values)
+def test_snapshot_parser(data: Any) -> None:
+    try:
+        snapshot = Snapshot.from_json(data, "snap.json")
+    except HistoryError as exc:
+        _one_line(exc)
+    else:
+        assert isinstance(snapshot, Snapshot)
+        json.dumps(snapshot.to_json())  # what was accepted can be written again
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved reports: whatever passes the schema can be read back
+
+def _valid_report() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    repo = ResourceRef("repository", "127.0.0.1:5000")
+    state = RegistryState(images=(Image(repo, "models/a", "sha256:" + "a" * 64, ("dev",)),), observed_at=now)
+    finding = Finding("version-tag-required", "image:127.0.0.1:5000/models/a@sha256:" + "a" * 64, "tagged only dev",
+                      {"tags": ["dev"], "package": "models/a"})
+    report = build_report(generated_at=now, target={"registries": []}, errors=[ScanError("oci", "x", "HTTP 500")],
+                          findings=[finding], undetermined=[], inventory=inventory_of(state),
+                          rules_evaluated=["version-tag-required"], timings={"total": 0.1})
+    document = report.to_json()
+    validate(document)
+    return document
+
+
+BASE_REPORT = _valid_report()
+report_paths = st.sampled_from([
+    ("generated_at",), ("target",), ("complete",), ("errors",), ("findings",), ("findings", 0),
+    ("findings", 0, "evidence"), ("findings", 0, "remediation"), ("findings", 0, "frameworks"),
+    ("findings", 0, "waiver"), ("findings", 0, "trend"), ("findings", 0, "severity"), ("undetermined",),
+    ("inventory",), ("history",), ("waivers",), ("resolved",), ("timings",), ("summary",), ("kind",),
+    ("rules_evaluated",), ("errors", 0), ("errors", 0, "message"),
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(report_paths, json_values | st.datetimes().map(datetime.isoformat)), max_size=3))
+def test_report_reader_after_schema_validation(edits: list[tuple[tuple[Any, ...], Any]]) -> None:
+    document = copy.deepcopy(BASE_REPORT)
+    for path, value in edits:
+        target: Any = document
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        validate(document)
+    except jsonschema.ValidationError:
+        return
+    report = report_from_json(document)  # schema-valid: must load
+    json.dumps(report.to_json())
+
+
+# ---------------------------------------------------------------------------------------------
+# OCI header parsers: total functions over any text
+
+@FUZZ
+@given(header=st.text(max_size=120) | st.from_regex(r'Bearer realm="[^"]*"(,\w+="[^"]*")*', fullmatch=True))
+def test_www_authenticate_parser(header: str) -> None:
+    result = parse_www_authenticate(header)
+    assert result is None or (isinstance(result, BearerChallenge) and result.realm)
+
+
+@FUZZ
+@given(header=st.text(max_size=120) | st.from_regex(r'<[^>]*>(; ?\w+="?[\w ]*"?)*(, <[^>]*>; rel="?next"?)?',
+                                                    fullmatch=True))
+def test_link_parser(header: str) -> None:
+    result = parse_link_next(header)
+    assert result is None or isinstance(result, str)
+
+
+@FUZZ
+@given(header=st.none() | st.text(max_size=60) | st.integers(-10, 10**30).map(str)
+       | st.datetimes(timezones=st.just(UTC)).map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT")))
+@example(header="Fri, 31 Dec 9999 23:59:59 GMT")
+@example(header="Mon, 01 Jan 0001 00:00:00 GMT")
+def test_retry_after_parser(header: str | None) -> None:
+    result = parse_retry_after(header)
+    assert result is None or (isinstance(result, float) and result >= 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry JSON over HTTP: fuzzed catalog and tags/list bodies from a stub
+
+class _RegistryStub:
+    """Serves `catalog` and `tags` bodies (bytes, content type) set per example; HEAD answers a digest."""
+
+    def __init__(self) -> None:
+        self.catalog: tuple[bytes, str, dict[str, str]] = (b'{"repositories": ["a"]}', "application/json", {})
+        self.tags: tuple[bytes, str, dict[str, str]] = (b'{"name": "a", "tags": ["v1"]}', "application/json", {})
+        lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                with lock:
+                    if self.path.startswith("/v2/_catalog"):
+                        body, ctype, headers = stub.catalog
+                    elif "/tags/list" in self.path:
+                        body, ctype, headers = stub.tags
+                    else:
+                        body, ctype, headers = b"", "application/vnd.oci.image.manifest.v1+json", {
+                            "Docker-Content-Digest": "sha256:" + "b" * 64}
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = _serve
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def registry_stub() -> Iterator[_RegistryStub]:
+    stub = _RegistryStub()
+    yield stub
+    stub.server.shutdown()
+    stub.server.server_close()
+
+
+names = st.text(st.characters(codec="ascii", exclude_characters="?#"), min_size=1, max_size=12)
+catalog_bodies = (st.fixed_dictionaries({"repositories": st.lists(names | json_values, max_size=4) | json_values})
+                  | json_values).map(json.dumps)
+digests = st.sampled_from(["sha256:" + "c" * 64, "sha256:" + "d" * 64, "md5:x", ""]) | st.text(max_size=12)
+manifest_maps = st.dictionaries(digests, st.fixed_dictionaries({}, optional={
+    "tag": st.lists(st.text(max_size=6), max_size=3) | json_values,
+    "timeUploadedMs": st.integers(-10, 10**20).map(str) | json_values, "timeCreatedMs": json_values,
+    "imageSizeBytes": st.integers(-1, 10**20).map(str) | json_values}) | json_values, max_size=3)
+tag_bodies = (st.fixed_dictionaries({}, optional={
+    "name": st.text(max_size=5), "tags": st.lists(st.text(max_size=8), max_size=4) | json_values,
+    "manifest": manifest_maps | json_values, "child": st.lists(names, max_size=2) | json_values})
+    | json_values).map(json.dumps)
+bodies = st.tuples(
+    catalog_bodies | st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+    st.sampled_from(["application/json", "application/json; charset=utf-8", "text/html", ""]),
+    st.sampled_from([{}, {"Link": '</v2/_catalog?n=2&last=a>; rel="next"'}, {"Link": "<http://evil.example/x>; rel=next"},
+                     {"Link": "garbage"}]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(catalog=bodies, tags=tag_bodies, tags_type=st.sampled_from(["application/json", "text/plain"]))
+def test_registry_json_is_never_fatal(registry_stub: _RegistryStub, catalog: tuple[str, str, dict[str, str]],
+                                      tags: str, tags_type: str) -> None:
+    registry_stub.catalog = (catalog[0].encode("utf-8", "surrogatepass"), catalog[1], catalog[2])
+    registry_stub.tags = (tags.encode(), tags_type, {})
+    inventory = asyncio.run(scan_oci_registry_async(registry_stub.url, max_retries=0, timeout=2, concurrency=4))
+    for error in inventory.errors:
+        assert error.message and "\n" not in error.message
+    if inventory.complete:
+        assert all(i.digest for i in inventory.images)
