@@ -156,7 +156,14 @@ def test_retries_per_url_are_bounded_by_the_configured_max(fault: Fault, registr
     per_url: dict[str, int] = {}
     for request in registry_proxy.matching("/tags/list"):
         per_url[request.path] = per_url.get(request.path, 0) + 1
-    assert per_url and all(n == MAX_RETRIES + 1 for n in per_url.values()), per_url
+    assert len(per_url) == 3, per_url
+    if fault.kind == "reset":
+        # The wire replays a request once, uncounted, when a *reused* keep-alive connection turns out
+        # closed before any response byte (the usual stale-connection rule); so at most one extra
+        # request per counted attempt.
+        assert all(MAX_RETRIES + 1 <= n <= 2 * (MAX_RETRIES + 1) for n in per_url.values()), per_url
+    else:
+        assert all(n == MAX_RETRIES + 1 for n in per_url.values()), per_url
 
 
 def _retry_gaps(proxy: FaultProxy, max_retries: int, backoff_base: float) -> list[float]:
