@@ -24,6 +24,7 @@ demands a bearer token): it returns (status, headers, body) or None to carry on.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
@@ -275,16 +276,12 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             pass
 
         def handle(self) -> None:
-            try:
+            with contextlib.suppress(_Dropped, OSError, ValueError):
                 super().handle()
-            except (_Dropped, OSError, ValueError):
-                pass
 
         def finish(self) -> None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 super().finish()
-            except (OSError, ValueError):
-                pass
 
         def _body(self) -> bytes | None:
             length = self.headers.get("Content-Length")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from reliability_support import seed_small
 
 from localdev.fault_proxy import FaultProxy
 from localdev.oci_registry import LocalRegistry
-from reliability_support import seed_small
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reliability_support import run_cli
 
 from audit.sources.artifact_registry import ArtifactRegistryScan, scan_artifact_registry
 from localdev import demo_estate
@@ -28,7 +29,6 @@ from localdev.fault_proxy import (
     truncated_json,
     wrong_content_type,
 )
-from reliability_support import run_cli
 
 PROJECT, LOCATION = demo_estate.PROJECT, demo_estate.LOCATION
 REPO = f"projects/{PROJECT}/locations/{LOCATION}/repositories"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from reliability_support import run_cli
 
 from localdev.oci_registry import LocalRegistry
-from reliability_support import run_cli
 
 DEEP_JSON = "[" * 50_000 + "]" * 50_000
 BINARY = b"\xff\xfe\x00\x01 not text"
@@ -33,7 +33,8 @@ CASES: dict[str, tuple[str, str, str | bytes]] = {
     "waivers-bad-yaml": ("--waivers", "waivers.yaml", "waivers: [\n"),
     "waivers-no-list": ("--waivers", "waivers.yaml", "{}\n"),
     "waivers-unknown-rule": ("--waivers", "waivers.yaml",
-                             "waivers:\n- {rule: nope, resource: x, justification: j, owner: o, expires: 2030-01-01}\n"),
+                             "waivers:\n- {rule: nope, resource: x, justification: j, owner: o, "
+                             "expires: 2030-01-01}\n"),
     "waivers-bad-date": ("--waivers", "waivers.yaml", "waivers:\n- {rule: no-public-access, resource: x, "
                                                       "justification: j, owner: o, expires: someday}\n"),
     "waivers-deep": ("--waivers", "waivers.yaml", "waivers: " + "[" * 50_000 + "]" * 50_000),

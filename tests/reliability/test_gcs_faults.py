@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reliability_support import CliRun, audit_env, run_cli
 
 from localdev import demo_estate
 from localdev.fault_proxy import FaultProxy, Rule, replace_body, reset, stall, status, truncated_json
 from localdev.gcs_emulator import GcsEmulator
-from reliability_support import CliRun, audit_env, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from reliability_support import audit_env, run_cli
+
 from audit.sources.history import LocalHistory, Snapshot
 from localdev.oci_registry import LocalRegistry
-from reliability_support import audit_env, run_cli
 
 # Writes snapshots of ~`n` images to the history at argv[1], forever, printing each name written.
 _WRITER = """

@@ -10,10 +10,12 @@ real process (`python -m audit scan --timeout 1`) so exit codes and "no tracebac
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
 import pytest
+from reliability_support import CliRun, run_cli
 
 from audit.sources.oci import scan_oci_registry_async
 from localdev.fault_proxy import (
@@ -29,7 +31,6 @@ from localdev.fault_proxy import (
     truncated_json,
     wrong_content_type,
 )
-from reliability_support import CliRun, run_cli
 
 MAX_RETRIES = 4  # scan_oci_registry's default, which `python -m audit scan` uses
 
@@ -174,7 +175,7 @@ def _retry_gaps(proxy: FaultProxy, max_retries: int, backoff_base: float) -> lis
     assert not inventory.complete
     times = [r.at for r in proxy.matching("/models/llm/tags/list")]
     assert len(times) == max_retries + 1
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_backoff_grows_and_is_jittered(registry_proxy: FaultProxy) -> None:
@@ -188,7 +189,7 @@ def test_backoff_grows_and_is_jittered(registry_proxy: FaultProxy) -> None:
             # Jittered into [nominal/2, nominal], plus a little for the request itself.
             assert nominal / 2 - 0.005 <= gap <= nominal + 0.15, (attempt, gaps)
         # Growing: each wait is at least the previous one (the jitter ranges do not overlap).
-        assert all(later >= earlier - 0.01 for earlier, later in zip(gaps, gaps[1:], strict=False)), gaps
+        assert all(later >= earlier - 0.01 for earlier, later in itertools.pairwise(gaps)), gaps
         assert gaps[-1] > gaps[0] * 4
     # Jitter: two runs do not wait the same.
     assert any(abs(a - b) > 0.003 for a, b in zip(first, second, strict=True)), (first, second)

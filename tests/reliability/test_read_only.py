@@ -8,12 +8,13 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from reliability_support import audit_env, run_cli
+
 from localdev import demo_estate
 from localdev.artifact_registry_fake import ArtifactRegistryFake, iter_read_only_violations
 from localdev.fault_proxy import FaultProxy
 from localdev.gcs_emulator import GcsEmulator
 from localdev.oci_registry import LocalRegistry
-from reliability_support import audit_env, run_cli
 
 READ_METHODS = {"GET", "HEAD"}
 

@@ -10,17 +10,17 @@ import json
 import secrets
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability_support import CliRun, audit_env, run_cli
 
 from audit.formats import FORMATS
 from localdev.fault_proxy import FaultProxy, Reply
 from localdev.oci_registry import LocalRegistry
-from reliability_support import CliRun, audit_env, run_cli
 
 ECHO_REPO = "team/ranker"  # this repository's tags/list answers 403 quoting the Authorization header
 
