@@ -130,6 +130,11 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
 
     for url in options.registries:
         check_url_allowed(url)  # refuse before reading anything: one clear line, exit 2
+    declared = None
+    if options.desired is not None:
+        from .sources.stack_export import load_stack_export
+
+        declared = load_stack_export(options.desired)  # bad input fails before the scan, not after it
     observed_at = datetime.now(UTC)
     collected = _read_sources(options, progress)
     state = RegistryState(
@@ -144,12 +149,11 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
     undetermined: list[Undetermined] = list(judged.undetermined)
     rules = [r for r in RULES if "live" in RULES[r].where]
 
-    if options.desired is not None:
-        from .sources.stack_export import load_stack_export
-
+    if declared is not None:
         progress(f"comparing with the stack export {options.desired}")
-        declared = load_stack_export(options.desired)
-        findings.extend(declared.locate(judge_drift(declared.state, state, options.settings).findings))
+        findings.extend(judge_drift(declared.state, state, options.settings).findings)
+        # Every finding about a resource the stack declares points at the line that declares it.
+        findings = list(declared.locate(findings))
         rules += ["iam-drift", "config-drift"]
         collected.target["desired"] = str(options.desired)
 

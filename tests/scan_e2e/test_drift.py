@@ -44,6 +44,10 @@ def test_live_extra_member_is_iam_drift(estate: Estate, tmp_path: Path) -> None:
     # The repository's IAM is declared in the component; the export carries the SDK's source position.
     assert {f["source_location"].split("#")[0] for f in drift} == {"model_registry/component.py"}
 
+    # Live findings about declared resources point at the declaring line too (SARIF locations).
+    immutable = next(f for f in doc["findings"] if f["rule_id"] == "immutable-tags")
+    assert immutable["source_location"].startswith("model_registry/component.py#")
+
     config = {f["evidence"]["setting"]: f["evidence"] for f in doc["findings"] if f["rule_id"] == "config-drift"}
     assert config["immutableTags"]["declared"] is True and config["immutableTags"]["live"] is False
     assert config["vulnerabilityScanning"]["live"] == "DISABLED"
