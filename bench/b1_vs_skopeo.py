@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .common import PYTHON, audit_scan_argv, fmt_s, print_table, run_process, settings_file, verdict
+from .common import PYTHON, audit_scan_argv, cpu_seconds_of, fmt_s, print_table, run_process, settings_file, verdict
 from .delay_proxy import DelayProxy
 from .estate import SeededRegistry
 
@@ -31,9 +31,11 @@ def run(reg: SeededRegistry, *, delay: float, concurrency: int, skopeo_jobs: int
             try:
                 url = proxy.url if proxy is not None else reg.url
                 report_dir = tmpdir / f"audit-{mode}"
+                proxy_cpu0 = cpu_seconds_of(proxy.pid if proxy else None)
                 audit = run_process(audit_scan_argv(["--registry", url, "--concurrency", str(concurrency)],
                                                     report_dir, settings),
                                     server_pid=reg.pid, ok_codes=(0, 1))
+                proxy_cpu_audit = cpu_seconds_of(proxy.pid if proxy else None) - proxy_cpu0
                 if proxy is None:
                     reg.check_audit_report(report_dir / "registry-guard-scan.json")
                 inv_file = tmpdir / f"skopeo-{mode}.json"
@@ -47,6 +49,8 @@ def run(reg: SeededRegistry, *, delay: float, concurrency: int, skopeo_jobs: int
             ratio = skopeo.wall / audit.wall
             ok = ratio >= GOALS[mode]
             results[mode] = {"audit_s": audit.wall, "audit_cpu_s": audit.cpu, "audit_peak_mb": audit.peak_rss_mb,
+                             "registry_cpu_s_audit": audit.server_cpu, "proxy_cpu_s_audit": proxy_cpu_audit,
+                             "registry_cpu_s_skopeo": skopeo.server_cpu,
                              "skopeo_s": skopeo.wall, "skopeo_cpu_s": skopeo.cpu, "ratio": ratio,
                              "goal": GOALS[mode], "met": ok, "box_busy_cores_audit": audit.box_busy,
                              "box_busy_cores_skopeo": skopeo.box_busy}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import collections
 import signal
 import subprocess
 import sys
@@ -22,59 +22,92 @@ from types import TracebackType
 from .common import PYTHON, ROOT
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+class _Side(asyncio.Protocol):
+    """One end of a proxied connection. Bytes it receives go to `peer` after `delay` seconds: a
+    FIFO of (due, data) drained by one timer, so chunks keep their order. asyncio Protocols, not
+    streams: the proxy stands in for network latency, which costs the box no CPU in reality, so
+    it must be as cheap as possible here."""
 
-    async def read() -> None:
-        try:
-            while True:
-                data = await reader.read(65536)
-                queue.put_nowait((loop.time() + delay, data))
-                if not data:
-                    return
-        except (ConnectionError, OSError):
-            queue.put_nowait((loop.time(), b""))
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.peer: _Side | None = None
+        self.queue: collections.deque[tuple[float, bytes | None]] = collections.deque()
+        self.timer: asyncio.TimerHandle | None = None
+        self.closed = False
 
-    async def write() -> None:
-        try:
-            while True:
-                due, data = await queue.get()
-                wait = due - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                if not data:
-                    if writer.can_write_eof():
-                        writer.write_eof()
-                    return
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._push(data)
+
+    def eof_received(self) -> bool:
+        self._push(None)
+        return True  # keep our write side open until the peer is done
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.peer is not None and self.peer.transport is not None and not self.peer.closed:
+            self.peer.transport.close()
+
+    def _push(self, data: bytes | None) -> None:
+        if self.delay <= 0 and not self.queue and self._ready():
+            self._deliver(data)
             return
+        self.queue.append((self.loop.time() + self.delay, data))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.queue[0][0], self._flush)
 
-    await asyncio.gather(read(), write())
+    def _ready(self) -> bool:
+        return self.peer is not None and self.peer.transport is not None and not self.peer.closed
+
+    def _flush(self) -> None:
+        self.timer = None
+        if not self._ready():
+            if not self.closed and (self.peer is None or not self.peer.closed):
+                self.timer = self.loop.call_later(0.001, self._flush)  # upstream still connecting
+            return
+        now = self.loop.time()
+        while self.queue and self.queue[0][0] <= now:
+            self._deliver(self.queue.popleft()[1])
+        if self.queue:
+            self.timer = self.loop.call_at(self.queue[0][0], self._flush)
+
+    def _deliver(self, data: bytes | None) -> None:
+        peer = self.peer
+        assert peer is not None and peer.transport is not None
+        if data is None:
+            if peer.transport.can_write_eof():
+                peer.transport.write_eof()
+        else:
+            peer.transport.write(data)
 
 
 async def _serve(target_host: str, target_port: int, delay: float, port: int) -> None:
-    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            up_r, up_w = await asyncio.open_connection(target_host, target_port)
-        except OSError:
-            client_w.close()
-            return
-        try:
-            await asyncio.gather(_pump(client_r, up_w, delay), _pump(up_r, client_w, 0.0))
-        except (asyncio.CancelledError, ConnectionError, OSError):
-            pass  # shutdown or a peer went away: nothing to report
-        finally:
-            for w in (up_w, client_w):
-                with contextlib.suppress(Exception):
-                    w.close()
+    loop = asyncio.get_running_loop()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    class Downstream(_Side):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            self.connecting = loop.create_task(self._connect())
+
+        async def _connect(self) -> None:
+            try:
+                _, upstream = await loop.create_connection(lambda: _Side(0.0), target_host, target_port)
+            except OSError:
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            upstream.peer, self.peer = self, upstream
+
+    server = await loop.create_server(lambda: Downstream(delay), "127.0.0.1", port, backlog=1024)
     print(server.sockets[0].getsockname()[1], flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with server:
