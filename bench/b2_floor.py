@@ -39,7 +39,7 @@ def google_listing_stub(expected: dict[str, dict[str, str]]) -> Iterator[str]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
             body: bytes | None = None
             if path == "/v2/_catalog":
