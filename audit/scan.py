@@ -76,6 +76,7 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
             repositories=options.repositories or None,
             endpoint=options.artifact_registry_endpoint,
             timeout=options.timeout,
+            shard=options.shard,
         )
         out.timings["artifact_registry"] = time.perf_counter() - started
         out.state = out.state.merged(ar.state)

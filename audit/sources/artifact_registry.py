@@ -37,6 +37,7 @@ from rule_catalogue.model import (
     ResourceRef,
 )
 
+from audit.sharding import in_shard
 from audit.sources.errors import SourceError
 
 SOURCE: Final = "artifact-registry"
@@ -155,8 +156,18 @@ class PagingLoopError(RuntimeError):
     """A list call's next page token came back again."""
 
 
-# What is worth retrying: the server said "later" or the connection dropped; the call is a read.
-_TRANSIENT: Final = (gexc.TooManyRequests, gexc.ServiceUnavailable, requests.ConnectionError)
+# What is worth retrying: the server said "later" or failed, or the connection dropped or stalled.
+# Every call here is a read, so repeating one is always safe.
+_TRANSIENT: Final = (
+    gexc.TooManyRequests,
+    gexc.ServiceUnavailable,
+    gexc.InternalServerError,
+    gexc.BadGateway,
+    gexc.GatewayTimeout,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # the connection dropped in the middle of the body
+)
 # Exceptions a call may raise that mean "not read", never "crash the audit".
 _READ_FAILURES: Final = (
     gexc.GoogleAPIError,
@@ -270,6 +281,10 @@ def _repository(repo: artifactregistry_v1.Repository, call: str) -> Repository:
         cleanup_policies=tuple(_cleanup_policy(pb.cleanup_policies[k]) for k in sorted(pb.cleanup_policies)),
         cleanup_dry_run=bool(pb.cleanup_policy_dry_run),
         scanning=scanning,
+        scanning_state=_enum_name(_Repo.VulnerabilityScanningConfig.EnablementState,
+                                  pb.vulnerability_scanning_config.enablement_state)
+        if pb.vulnerability_scanning_config.enablement_state else None,
+        scanning_state_reason=pb.vulnerability_scanning_config.enablement_state_reason or None,
         kms_key_name=pb.kms_key_name or None,
         labels=dict(pb.labels),
         source=f"{SOURCE} {call}",
@@ -374,7 +389,7 @@ class _Scan:
                 self.secrets.add(token)
             yield page
 
-    def listed_repositories(self) -> Iterator[artifactregistry_v1.Repository]:
+    def listed_repositories(self, shard: tuple[int, int] | None) -> Iterator[artifactregistry_v1.Repository]:
         read = 0
         try:
             pager = self.client.list_repositories(
@@ -385,7 +400,8 @@ class _Scan:
             for page in self.pages_of(pager):
                 for repo in page.repositories:
                     read += 1
-                    yield repo
+                    if in_shard(repo.name, shard):
+                        yield repo
         except _READ_FAILURES as exc:
             self.error(
                 self.parent, f"repositories not listed completely ({read} read before the failure)", exc
@@ -419,6 +435,11 @@ class _Scan:
             policy = self.client.get_iam_policy(request=request, retry=self.retry, timeout=self.timeout)
         except _READ_FAILURES as exc:
             self.error(ref.name, "IAM policy not read", exc)
+            return
+        if not policy.etag:
+            # Every real policy carries an etag, even an empty one; without it the body was not a
+            # policy (protobuf reads `[]` or `"x"` as an empty one) and "no bindings" would be a lie.
+            self.error(ref.name, "IAM policy not read: the response is not a policy (no etag)")
             return
         self.grants.extend(_grants(ref, policy))
         self.iam_complete.add(ref)
@@ -464,14 +485,16 @@ def scan_artifact_registry(
     page_size: int = MAX_PAGE_SIZE,
     retry_deadline: float = 60.0,
     timeout: float = 30.0,
+    shard: tuple[int, int] | None = None,
 ) -> ArtifactRegistryScan:
     """Read every repository in `project`/`location` (or only `repositories`: ids or full names)
     with its settings, IAM policy (version 3) and docker images.
 
     `endpoint` overrides the API endpoint (`--artifact-registry-endpoint`); an http:// loopback
     endpoint is a local fake and gets anonymous credentials. Otherwise `credentials` or ADC.
-    429/503 and dropped connections are retried until `retry_deadline` seconds; each request
-    times out after `timeout`. Never raises for what it cannot read: see `errors`.
+    429/5xx, dropped connections and timeouts are retried until `retry_deadline` seconds; each
+    request times out after `timeout`. `shard=(i, n)` keeps a stable 1/n of the repositories (the
+    listing itself is cheap; images are the cost). Never raises for what it cannot read: see `errors`.
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
@@ -490,10 +513,10 @@ def scan_artifact_registry(
     scan = _Scan(client, parent, page_size, _retry(retry_deadline), timeout)
     try:
         if names is None:
-            for repo in scan.listed_repositories():
+            for repo in scan.listed_repositories(shard):
                 scan.read(repo, "ListRepositories")
         else:
-            for repo in scan.named_repositories(names):
+            for repo in scan.named_repositories([n for n in names if in_shard(n, shard)]):
                 scan.read(repo, "GetRepository")
     finally:
         client.transport.close()  # type: ignore[no-untyped-call]

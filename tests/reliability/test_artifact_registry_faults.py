@@ -68,21 +68,14 @@ def ar_baseline(ar_fake: ArtifactRegistryFake) -> tuple:
     return _shape(scan)
 
 
-_AR_RETRY_BUG = ("audit/sources/artifact_registry.py: _TRANSIENT retries only 429, 503 and "
-                 "requests.ConnectionError, so a single {} on a read fails the repository instead of being retried")
-
 TRANSIENT: list = [
     pytest.param(status(503), id="503"),
     pytest.param(status(429, retry_after=1), id="429-retry-after"),
     pytest.param(reset(), id="reset-before-response"),
-    pytest.param(status(500), id="500", marks=pytest.mark.xfail(
-        strict=True, reason=_AR_RETRY_BUG.format("HTTP 500 (InternalServerError)"))),
-    pytest.param(status(502), id="502", marks=pytest.mark.xfail(
-        strict=True, reason=_AR_RETRY_BUG.format("HTTP 502 (BadGateway)"))),
-    pytest.param(reset_mid_body(), id="reset-mid-body", marks=pytest.mark.xfail(
-        strict=True, reason=_AR_RETRY_BUG.format("connection reset mid-body (requests ChunkedEncodingError)"))),
-    pytest.param(stall(5), id="stall-past-timeout", marks=pytest.mark.xfail(
-        strict=True, reason=_AR_RETRY_BUG.format("read timeout (requests ReadTimeout)"))),
+    pytest.param(status(500), id="500"),
+    pytest.param(status(502), id="502"),
+    pytest.param(reset_mid_body(), id="reset-mid-body"),
+    pytest.param(stall(5), id="stall-past-timeout"),
 ]
 
 
@@ -97,10 +90,6 @@ def test_transient_faults_do_not_change_what_is_read(fault: Fault, call: str, ar
     assert any(r.fault for r in ar_proxy.requests)
 
 
-_AR_IAM_BUG = ("audit/sources/artifact_registry.py fails open: protobuf's json_format accepts a JSON array or "
-               "string as an empty Policy, and read_iam then marks the repository's IAM as completely read with no "
-               "bindings (a real getIamPolicy answer always carries an etag; none is checked)")
-
 PERSISTENT: list = [
     pytest.param(Rule(status(403, body=b'{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}'),
                       path="models-risky:getIamPolicy"), RISKY, "IAM policy not read", id="iam-403"),
@@ -111,9 +100,9 @@ PERSISTENT: list = [
     pytest.param(Rule(replace_body(b'{"bindings": [{"role": 7, "members": {"a": 1}}]}'),
                       path="models-risky:getIamPolicy"), RISKY, "IAM policy not read", id="iam-wrong-types"),
     pytest.param(Rule(replace_body(b'[]'), path="models-hardened:getIamPolicy"), HARDENED, "IAM policy not read",
-                 id="iam-json-array", marks=pytest.mark.xfail(strict=True, reason=_AR_IAM_BUG)),
+                 id="iam-json-array"),
     pytest.param(Rule(replace_body(b'"public"'), path="models-hardened:getIamPolicy"), HARDENED,
-                 "IAM policy not read", id="iam-json-string", marks=pytest.mark.xfail(strict=True, reason=_AR_IAM_BUG)),
+                 "IAM policy not read", id="iam-json-string"),
     pytest.param(Rule(replace_body(b"<html>oops</html>", "text/html"), path="models-hardened/dockerImages"),
                  HARDENED, "docker images not read", id="images-html"),
     pytest.param(Rule(replace_body(b'{"dockerImages": [{"name": 5}]}'), path="models-hardened/dockerImages"),
@@ -170,7 +159,7 @@ def test_cli_timeout_applies_to_artifact_registry(ar_proxy: FaultProxy, tmp_path
     elapsed = time.monotonic() - started
     run.assert_clean_exit()
     assert elapsed < 15, elapsed
-    assert run.rc in (1, 3)  # 3 while the stall is not retried (see the xfail above), 1 once it is
+    assert run.rc == 1  # the stalled call was retried: complete, with the seeded findings
 
 
 def test_wrong_content_type_on_a_good_body_is_tolerated(ar_proxy: FaultProxy, ar_baseline: tuple) -> None:
