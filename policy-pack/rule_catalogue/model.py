@@ -125,6 +125,10 @@ class Repository:
     cleanup_policies: tuple[CleanupPolicy, ...] | Unknown = ()
     cleanup_dry_run: bool | Unknown = False
     scanning: str | Unknown = "INHERITED"  # INHERITED | DISABLED (AR's enablementConfig)
+    # What the scanner says it does (enablementState), live only: INHERITED can still be inactive,
+    # e.g. when the Container Scanning API is off in the project.
+    scanning_state: str | None = None  # SCANNING_ACTIVE | SCANNING_DISABLED | SCANNING_UNSUPPORTED
+    scanning_state_reason: str | None = None
     kms_key_name: str | Unknown | None = None
     labels: Mapping[str, str] | Unknown = field(default_factory=dict)
     source: str = ""

@@ -42,6 +42,15 @@ def vulnerability_scanning(state: RegistryState, settings: Settings) -> Iterator
             yield Finding("vulnerability-scanning", str(repo.ref),
                           f"vulnerability scanning is disabled on {repo.ref.name}",
                           {"enablementConfig": repo.scanning})
+        elif repo.scanning_state == "SCANNING_DISABLED":
+            # Configured to inherit, yet not scanning: what a config-only check (Prowler's API check,
+            # or a deploy-time policy) cannot see.
+            reason = f" ({repo.scanning_state_reason})" if repo.scanning_state_reason else ""
+            yield Finding("vulnerability-scanning", str(repo.ref),
+                          f"vulnerability scanning is not active on {repo.ref.name} although it is not "
+                          f"disabled there{reason}",
+                          {"enablementConfig": repo.scanning, "enablementState": repo.scanning_state,
+                           "enablementStateReason": repo.scanning_state_reason})
 
 
 def customer_managed_encryption(state: RegistryState, settings: Settings) -> Iterator[Finding | Undetermined]:
