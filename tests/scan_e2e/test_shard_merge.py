@@ -20,9 +20,9 @@ def _comparable(doc: dict) -> tuple[list, list, int, int]:
 
 
 def test_shards_merge_to_the_unsharded_report(estate: Estate, tmp_path: Path) -> None:
-    # Artifact Registry is left out: its sharding is not implemented yet (see the issue note).
-    args = ["scan", "--gcr-bucket", estate.risky_bucket, "--gcr-bucket", estate.hardened_bucket,
-            "--registry", estate.registry.url, "--quiet"]
+    full = estate.scan_args(tmp_path)  # every source: Artifact Registry, buckets, OCI registry
+    at = full.index("--output")
+    args = full[:at] + full[at + 2:]
     _, whole = run_audit([*args, "--output", str(tmp_path / "whole")], tmp_path / "whole")
     count = 3
     procs = [subprocess.Popen([sys.executable, "-m", "audit", *args, "--shard", f"{i}/{count}",
