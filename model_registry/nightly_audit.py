@@ -134,13 +134,6 @@ class NightlyAudit(pulumi.ComponentResource):
             "app": "model-registry-guard",
             "component": "nightly-audit",
         }
-        if audit.task_count > 1:
-            pulumi.log.warn(
-                f"model-registry:audit.taskCount is {audit.task_count}: only the OCI path (--registry) of the "
-                "scan is sharded across tasks; each task scans every Artifact Registry repository again",
-                resource=self,
-            )
-
         # -- identities --------------------------------------------------------------------------
         auditor = gcp.serviceaccount.Account(
             f"{name}-auditor",
