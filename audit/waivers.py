@@ -50,8 +50,8 @@ def _parse_entry(path: Path, index: int, entry: Any) -> Waiver:
         raise WaiverError(f"{where}: expected a mapping with {', '.join(sorted(_KEYS))}")
     unknown = set(entry) - _KEYS
     if unknown:
-        raise WaiverError(f"{where}: unknown key(s) {', '.join(sorted(str(k) if str(k).isprintable() else repr(k) for k in unknown))}; "
-                          f"allowed: {', '.join(sorted(_KEYS))}")
+        names = sorted(str(k) if str(k).isprintable() else repr(k) for k in unknown)
+        raise WaiverError(f"{where}: unknown key(s) {', '.join(names)}; allowed: {', '.join(sorted(_KEYS))}")
     for key in ("rule", "resource", "justification", "owner"):
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from scan_support import Estate, run_audit
 
 from audit.sources.stack_export import StackExportError, load_stack_export, parse_stack_export
 from audit.sources.stack_program import run_stack_program
 from localdev import demo_estate
 from localdev.stack_export import stack_export_document
-from scan_support import Estate, run_audit
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = f"projects/{demo_estate.PROJECT}/locations/{demo_estate.LOCATION}/repositories/models-risky"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rule_catalogue.model import Image, ResourceRef
+
 from audit.sources.history import GcsHistory, Snapshot
 from localdev.gcs_emulator import GcsEmulator, create_bucket
-from rule_catalogue.model import Image, ResourceRef
 
 
 def _snapshot(digest: str) -> Snapshot:

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scan_support import Estate, run_audit
+
 from audit.cli import main
 from localdev import demo_estate
 from localdev.oci_push import push_image
-
-from scan_support import Estate, run_audit
 
 RISKY_REPO = f"projects/{demo_estate.PROJECT}/locations/{demo_estate.LOCATION}/repositories/models-risky"
 HARDENED_REPO = RISKY_REPO.replace("models-risky", "models-hardened")
@@ -74,6 +74,7 @@ def test_seeded_estate_every_problem_found(estate: Estate, tmp_path: Path) -> No
 def test_history_moved_and_deleted_versions(estate: Estate, tmp_path: Path) -> None:
     history = tmp_path / "history"
     rc, first = run_audit(estate.scan_args(tmp_path / "1", "--history", str(history)), tmp_path / "1")
+    assert rc == 1
     assert not {f["rule_id"] for f in first["findings"]} & {"version-tag-moved", "version-deleted"}
 
     # No change between scans: no history findings either.

@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scan_support import Estate, run_audit
+
 from audit.cli import main
 from audit.formats.json_report import validate
-from scan_support import Estate, run_audit
 
 
 def _comparable(doc: dict) -> tuple[list, list, int, int]:

@@ -6,12 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from scan_support import Estate, run_audit
 
 from audit.cli import main
 from audit.report import ReportFinding, Waiver
 from audit.waivers import WaiverError, apply_waivers, load_waivers
 from localdev import demo_estate
-from scan_support import Estate, run_audit
 
 
 def _finding(rule: str, resource: str) -> ReportFinding:
