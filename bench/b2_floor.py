@@ -85,8 +85,9 @@ def run(reg: SeededRegistry, *, concurrency: int, repeat: int, out: Path) -> dic
             audit_requests = doc["target"]["registries"][0]["requests"]
             floors.append(floor)
             audits.append(audit)
-            print(f"  round {i + 1}: floor {floor.wall:.2f} s ({floor_json['requests']} req), audit {audit.wall:.2f} s "
-                  f"({audit_requests} req), scan part {doc['timings']}", flush=True)
+            print(f"  round {i + 1}: floor {floor.wall:.2f} s ({floor_json['requests']} req, box busy "
+                  f"{floor.box_busy:.1f} cores), audit {audit.wall:.2f} s ({audit_requests} req, box busy "
+                  f"{audit.box_busy:.1f} cores), audit timings {doc['timings']}", flush=True)
         with google_listing_stub(reg.expected) as gurl:
             google = run_process(audit_scan_argv(["--registry", gurl, "--concurrency", str(concurrency)],
                                                  tmpdir / "google", settings), ok_codes=(0, 1))
@@ -97,6 +98,7 @@ def run(reg: SeededRegistry, *, concurrency: int, repeat: int, out: Path) -> dic
     tags = reg.tag_count
     a, f = median([r.wall for r in audits]), median([r.wall for r in floors])
     ratio = a / f
+    round_ratios = [x.wall / y.wall for x, y in zip(audits, floors, strict=True)]
     ok = ratio <= GOAL
     same = audit_requests == floor_json["requests"]
     result = {
@@ -105,7 +107,8 @@ def run(reg: SeededRegistry, *, concurrency: int, repeat: int, out: Path) -> dic
         "audit_cpu_s": [r.cpu for r in audits], "floor_cpu_s": [r.cpu for r in floors],
         "registry_cpu_s_audit": [r.server_cpu for r in audits], "registry_cpu_s_floor": [r.server_cpu for r in floors],
         "audit_peak_mb": max(r.peak_rss_mb for r in audits),
-        "ratio": ratio, "goal": GOAL, "met": ok,
+        "box_busy_cores_audit": [r.box_busy for r in audits], "box_busy_cores_floor": [r.box_busy for r in floors],
+        "ratio": ratio, "round_ratios": round_ratios, "goal": GOAL, "met": ok,
         "audit_requests": audit_requests, "floor_requests": floor_json["requests"], "same_requests": same,
         "requests_per_tag_oci": audit_requests / tags,
         "google_requests": google_requests, "requests_per_tag_google": google_requests / tags,
@@ -125,6 +128,7 @@ def run(reg: SeededRegistry, *, concurrency: int, repeat: int, out: Path) -> dic
         f"2. Overhead above the floor ({reg.repos} x {reg.tags} = {tags} tags, concurrency {concurrency}, "
         f"median of {repeat} alternated runs)", rows,
         ["client", "wall", "client CPU", "registry CPU", "requests", "requests/tag", "verdict"])
+    print(f"  audit/floor per round: {', '.join(f'{r:.2f}x' for r in round_ratios)}", flush=True)
     if not same:
         print(f"  WARNING: the floor sent {floor_json['requests']} requests, the audit {audit_requests}")
     return result
