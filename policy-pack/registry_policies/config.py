@@ -9,6 +9,8 @@ these schemas and fills in the defaults before `Configure`.
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -54,4 +56,11 @@ def settings_from_config(config: Mapping[str, Any] | None) -> Settings:
     Raises `rule_catalogue.settings.SettingsError` for a value the schema could not catch (an invalid
     regular expression when the engine skipped format checks).
     """
-    return Settings.from_mapping(_plain(config or {}))
+    plain = _plain(config or {})
+    # The same few configs arrive with every resource: parse each once.
+    return _cached_settings(json.dumps(plain, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_settings(plain_json: str) -> Settings:
+    return Settings.from_mapping(json.loads(plain_json))
