@@ -13,6 +13,7 @@ from .common import ROOT, median, print_table, verdict
 
 PACK_DIR = ROOT / "policy-pack"
 TOTAL_GOAL_S, START_GOAL_S = 10.0, 2.0
+PARALLEL = 8  # resources in flight, as the engine's parallel step executor keeps them
 REPO = "gcp:artifactregistry/repository:Repository"
 AR_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -83,20 +84,29 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
         s0 = time.perf_counter()
         violations += len(pack.analyze_stack(analyzed))
         stack_s = time.perf_counter() - s0
-        resources_s = time.perf_counter() - t0
+        sequential_s = time.perf_counter() - t0
+        # The engine runs resource steps in parallel (`pulumi up --parallel`), so it keeps several
+        # Remediate/Analyze calls in flight: the same 5,000 resources that way, results compared.
+        p0 = time.perf_counter()
+        found, applied_all = pack.check(items, parallel=PARALLEL)
+        resources_s = time.perf_counter() - p0
+        if len(found) != violations or len(applied_all) != remediations:
+            raise RuntimeError(f"parallel check disagrees: {len(found)} vs {violations} violations")
     total = time.perf_counter() - started
     med = median(per)
     ok_total, ok_start = resources_s < TOTAL_GOAL_S, start_s < START_GOAL_S
     rows = [
         ["pack start (spawn to port line)", f"{start_s:.2f} s", f"< {START_GOAL_S:.0f} s", verdict(ok_start)],
-        [f"{count:,} resources: Remediate + Analyze each, AnalyzeStack once", f"{resources_s:.2f} s",
-         f"< {TOTAL_GOAL_S:.0f} s", verdict(ok_total)],
+        [f"{count:,} resources: Remediate + Analyze each, AnalyzeStack once, {PARALLEL} in flight (engine-like)",
+         f"{resources_s:.2f} s", f"< {TOTAL_GOAL_S:.0f} s", verdict(ok_total)],
+        [f"{count:,} resources, one request at a time", f"{sequential_s:.2f} s", "-", ""],
         ["per resource (Remediate + Analyze), median", f"{med * 1000:.2f} ms", "-", ""],
         ["per resource, p95", f"{sorted(per)[int(len(per) * 0.95)] * 1000:.2f} ms", "-", ""],
         ["AnalyzeStack over all resources", f"{stack_s:.2f} s", "-", ""],
         ["everything incl. start, Configure, shutdown", f"{total:.2f} s", "-", ""],
     ]
     result: dict[str, Any] = {"resources": count, "policies": policies, "start_s": start_s, "resources_s": resources_s,
+              "sequential_s": sequential_s, "parallel": PARALLEL,
               "median_ms": med * 1000, "analyze_stack_s": stack_s, "total_with_start_s": total,
               "violations": violations, "remediations": remediations, "met_total": ok_total, "met_start": ok_start}
     result["table"] = print_table(f"5. Policy pack throughput ({policies} policies, real pack process over gRPC; "

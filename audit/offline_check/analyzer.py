@@ -11,6 +11,8 @@ on the remediated properties, and AnalyzeStack once at the end.
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import json
 import os
 import select
@@ -465,31 +467,30 @@ class PolicyPackClient:
         return self._violations(response, stack_urn)
 
     def check(
-        self, resources: Iterable[Resource], stack_urn: str = ""
+        self, resources: Iterable[Resource], stack_urn: str = "", *, parallel: int = 1
     ) -> tuple[tuple[Violation, ...], tuple[Remediation, ...]]:
-        """Engine order: Remediate then Analyze per resource (on remediated properties), AnalyzeStack last."""
-        violations: list[Violation] = []
-        remediations: list[Remediation] = []
-        analyzed: list[Resource] = []
-        for resource in resources:
+        """Engine order: Remediate then Analyze per resource (on remediated properties), AnalyzeStack last.
+
+        `parallel` resources are in flight at once, as the engine's step executor runs resource steps
+        in parallel (`pulumi up --parallel`); each resource's own Remediate -> Analyze stays in order,
+        and results keep the resources' order."""
+
+        def one(resource: Resource) -> tuple[list[Remediation], list[Violation], Resource]:
             applied = self.remediate(resource)
-            remediations.extend(applied)
             properties = dict(resource.properties)
             for remediation in applied:
                 if remediation.properties is not None:
                     properties = dict(remediation.properties)
-            violations.extend(self.analyze(resource, properties))
-            analyzed.append(
-                Resource(
-                    resource.type,
-                    resource.name,
-                    resource.urn,
-                    properties,
-                    resource.parent,
-                    resource.dependencies,
-                    resource.property_dependencies,
-                    resource.protect,
-                )
-            )
-        violations.extend(self.analyze_stack(analyzed, stack_urn))
+            found = self.analyze(resource, properties)
+            return list(applied), list(found), dataclasses.replace(resource, properties=properties)
+
+        items = list(resources)
+        if parallel > 1 and len(items) > 1:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+                results = list(pool.map(one, items))
+        else:
+            results = [one(r) for r in items]
+        remediations = [r for applied, _, _ in results for r in applied]
+        violations = [v for _, found, _ in results for v in found]
+        violations.extend(self.analyze_stack([analyzed for _, _, analyzed in results], stack_urn))
         return tuple(violations), tuple(remediations)
