@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from ..report import Report
 from . import csv_report, html, json_report, junit, markdown, oscal, sarif
@@ -13,6 +14,11 @@ FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
     module.NAME: (module.SUFFIX, module.render)
     for module in (json_report, markdown, html, sarif, junit, csv_report, oscal)
 }
+
+
+# Formats that can write straight to the file: the JSON of 100k images would otherwise exist twice in
+# memory (the dict and the whole string) at the peak of the scan.
+STREAMING: dict[str, Callable[[Report, TextIO], None]] = {json_report.NAME: json_report.write}
 
 
 def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> list[Path]:
@@ -25,7 +31,10 @@ def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> li
         tmp = path.with_name(f".{path.name}.tmp")
         # newline="" so CSV's \r\n row ends are written as the csv module made them.
         with tmp.open("w", encoding="utf-8", newline="") as out:
-            out.write(render(report))
+            if name in STREAMING:
+                STREAMING[name](report, out)
+            else:
+                out.write(render(report))
         tmp.replace(path)
         written.append(path)
     return written

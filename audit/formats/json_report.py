@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 
 from ..report import Report
 
@@ -29,3 +29,9 @@ def validate(document: dict[str, Any]) -> None:
 
 def render(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def write(report: Report, out: TextIO) -> None:
+    """The same text as `render`, written in pieces (json.dump encodes incrementally)."""
+    json.dump(report.to_json(), out, indent=2, sort_keys=False)
+    out.write("\n")

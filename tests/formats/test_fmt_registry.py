@@ -47,3 +47,11 @@ def test_cli_report_command(name: str, report: Report, tmp_path: Path, capsys: p
     written = tmp_path / "out" / f"registry-guard-scan{EXPECTED[name]}"
     assert written.is_file() and written.stat().st_size > 0
     assert f"report: {written}" in capsys.readouterr().out
+
+
+def test_streamed_json_is_byte_identical_to_rendered(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from audit.formats import write_reports
+    from audit.formats.json_report import render
+
+    [path] = write_reports(demo, tmp_path, ["json"])
+    assert path.read_text(encoding="utf-8") == render(demo)
