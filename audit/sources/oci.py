@@ -28,6 +28,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 from rule_catalogue.model import Image, RegistryState, ResourceRef
 
+from audit.sharding import in_shard
 from audit.sources.errors import SourceError
 
 SOURCE: Final = "oci"
@@ -811,13 +812,6 @@ class _Scanner:
         return tuple(f"{repo}/{c}" for c in listing.children)
 
 
-def _in_shard(repo: str, shard: tuple[int, int] | None) -> bool:
-    if shard is None:
-        return True
-    index, count = shard
-    return zlib.crc32(repo.encode()) % count == index  # stable across processes, unlike hash()
-
-
 async def scan_oci_registry_async(
     url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
@@ -850,7 +844,7 @@ async def scan_oci_registry_async(
                 repos = []
         else:
             repos = sorted(set(repositories))
-        todo = [r for r in repos if _in_shard(r, shard)]
+        todo = [r for r in repos if in_shard(r, shard)]
         done: set[str] = set()
         while todo:
             done.update(todo)
