@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-from oci_stubs import StubServer
+from oci_stubs import Seeded, StubServer
 
 from localdev.gcs_emulator import GcsEmulator
 from localdev.oci_push import push_image
@@ -19,14 +18,6 @@ def registry() -> Iterator[LocalRegistry]:
     """One real docker-registry for the session (tests use distinct repository names)."""
     with LocalRegistry() as reg:
         yield reg
-
-
-@dataclass(frozen=True)
-class Seeded:
-    url: str
-    host: str
-    # {(repo, digest): sorted tags}
-    expected: dict[tuple[str, str], tuple[str, ...]]
 
 
 @pytest.fixture

@@ -15,6 +15,17 @@ from typing import Any
 
 import httpx
 
+
+@dataclass(frozen=True)
+class Seeded:
+    """A seeded local registry and what it holds (shared by conftest and the tests)."""
+
+    url: str
+    host: str
+    # {(repo, digest): sorted tags}
+    expected: dict[tuple[str, str], tuple[str, ...]]
+
+
 # (status, headers, body) or None to pass the request on.
 Reply = tuple[int, dict[str, str], bytes]
 Hook = Callable[[str, str], Reply | None]

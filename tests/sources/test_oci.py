@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import Seeded
 from hypothesis import given
 from hypothesis import strategies as st
-from oci_stubs import ISSUED, SECRET, Reply, StubServer, json_reply, registry_proxy, token_proxy
+from oci_stubs import ISSUED, SECRET, Reply, Seeded, StubServer, json_reply, registry_proxy, token_proxy
 from rule_catalogue.model import ResourceRef
 
 from audit.sources.oci import (
