@@ -251,7 +251,7 @@ def _repository_json(repo: Repository) -> dict[str, Any]:
         "cleanup_dry_run": _plain(repo.cleanup_dry_run),
         "vulnerability_scanning": _plain(repo.scanning),
         "kms_key_name": _plain(repo.kms_key_name),
-        "labels": None if is_unknown(repo.labels) else dict(repo.labels),  # type: ignore[arg-type]
+        "labels": None if is_unknown(repo.labels) else dict(repo.labels),  # type: ignore[arg-type,unused-ignore]
     }
 
 

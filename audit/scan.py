@@ -191,8 +191,10 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
     report = dataclasses.replace(report, findings=waived, waivers=waivers)
     if previous is not None and previous.findings is not None:
         report = _with_trend(report, previous, history_info)
-    if (store is not None and previous is not None) or (store is not None and not any(
-            e.source == "history" for e in report.errors)):
+    # An unreadable latest snapshot is not replaced by a newer one: the next scan would silently compare
+    # against this one and lose the versions recorded before; it stays an error until someone looks.
+    history_unreadable = any(e.source == "history" for e in report.errors)
+    if store is not None and not history_unreadable:
         current = next_snapshot(Snapshot(observed_at, state.images, findings=tuple(
             f.to_json() for f in report.findings)), previous, collected.unread)
         try:
