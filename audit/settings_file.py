@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rule_catalogue.rules import RULES
 from rule_catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
+
+from .input_files import load_document
 
 
 def _shown(key: object) -> str:
@@ -19,20 +19,7 @@ def _shown(key: object) -> str:
 def load_settings(path: Path) -> Settings:
     """Accept the flat settings (`{"allowedAdmins": [...]}`) or a `--policy-pack-config` file where the
     settings sit under policy names (`{"no-broad-admin": {"allowedAdmins": [...]}}`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise SettingsError(f"{path}: cannot read (not UTF-8 text)") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise SettingsError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
-                            f"({str(exc).splitlines()[0]})") from None
-    except RecursionError:
-        raise SettingsError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
-                            "(nested too deeply)") from None
+    raw = load_document(path, "json" if path.suffix == ".json" else "yaml", SettingsError)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

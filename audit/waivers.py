@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rule_catalogue.rules import RULES
 
+from .input_files import load_document
 from .report import ReportFinding, Waiver
 
 _KEYS = {"rule", "resource", "justification", "owner", "expires"}
@@ -26,18 +26,7 @@ class WaiverError(ValueError):
 
 
 def load_waivers(path: Path) -> tuple[Waiver, ...]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WaiverError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise WaiverError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except UnicodeDecodeError:
-        raise WaiverError(f"{path}: cannot read (not UTF-8 text)") from None
-    except RecursionError:
-        raise WaiverError(f"{path}: not valid YAML (nested too deeply)") from None
-    except ValueError as exc:  # YAML's own values, e.g. a date like 2030-02-30
-        raise WaiverError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = load_document(path, "yaml", WaiverError)
     entries = raw.get("waivers") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise WaiverError(f"{path}: expected a top-level `waivers:` list")

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rule_catalogue.findings import Undetermined
 from rule_catalogue.rules import DEPLOY_RULES
 
+from ..input_files import load_document
 from ..report import Report, build_report
 from .check import CheckResult, _program_file, _project_name
 
@@ -26,12 +26,7 @@ def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -
     project = _project_name(_program_file(program))
     config: dict[str, str] = {}
     if path is not None:
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        document = load_document(path, "yaml", ValueError)
         raw = document.get("config") if isinstance(document, dict) else None
         if not isinstance(raw, dict):
             raise ValueError(f"{path}: expected a `config:` map as in Pulumi.<stack>.yaml")
@@ -48,12 +43,7 @@ def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -
 
 
 def load_pack_config(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    document = load_document(path, "json", ValueError)
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected a JSON object of policy names")
     return document

@@ -18,6 +18,8 @@ from registry_policies.adapter import adapt
 from rule_catalogue.findings import Finding
 from rule_catalogue.model import RegistryState
 
+from audit.input_files import load_document
+
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -120,16 +122,4 @@ def _refs(state: RegistryState) -> list[str]:
 
 
 def load_stack_export(path: Path) -> DeclaredState:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StackExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise StackExportError(f"{path}: not valid JSON (not UTF-8 text)") from None
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise StackExportError(f"{path}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise StackExportError(f"{path}: not valid JSON (nested too deeply)") from None
-    return parse_stack_export(document, str(path))
+    return parse_stack_export(load_document(path, "json", StackExportError), str(path))

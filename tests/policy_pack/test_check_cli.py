@@ -89,3 +89,14 @@ def test_bad_pack_config_is_rejected(tmp_path: Path) -> None:
                      "--policy-pack-config", str(pack_config))
     assert proc.returncode == 2
     assert "versionTagPattern" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00 not text", b"config: " + b"[" * 50_000 + b"]" * 50_000],
+                         ids=["binary", "nested-too-deeply"])
+def test_unreadable_stack_config_file_is_one_line_exit_2(tmp_path: Path, content: bytes) -> None:
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_bytes(content)
+    proc, _ = _check(tmp_path, "--stack-config", str(stack_file))
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and "Pulumi.dev.yaml" in lines[0] and "Traceback" not in proc.stderr
