@@ -8,13 +8,13 @@ bucketAccessControls.list and defaultObjectAccessControls.list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
+from rule_catalogue.container_registry import container_registry_of_bucket
 from rule_catalogue.model import (
     UNKNOWN,
     Bucket,
@@ -31,7 +31,6 @@ from rule_catalogue.principals import acl_entity_to_member
 from audit.sources.errors import SourceError
 
 SOURCE: Final = "gcs"
-_GCR_BUCKET_RE: Final = re.compile(r"^(?:(?P<region>us|eu|asia)\.)?artifacts\.(?P<project>.+)\.appspot\.com$")
 _T = TypeVar("_T")
 
 
@@ -47,15 +46,6 @@ class GcsBucketScan:
     @property
     def complete(self) -> bool:
         return not self.errors
-
-
-def container_registry_host(bucket_name: str) -> tuple[str, str] | None:
-    """`eu.artifacts.p.appspot.com` -> ("eu.gcr.io", "p"); None if not a Container Registry bucket."""
-    match = _GCR_BUCKET_RE.match(bucket_name)
-    if not match:
-        return None
-    region = match.group("region")
-    return (f"{region}.gcr.io" if region else "gcr.io"), match.group("project")
 
 
 def _why(exc: Exception) -> str:
@@ -167,16 +157,16 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
 
     buckets: tuple[Bucket, ...] = ()
     legacy: tuple[LegacyRegistry, ...] = ()
-    gcr = container_registry_host(name)
+    gcr = container_registry_of_bucket(name)
     if live is not None or policy is not None:
         buckets = (Bucket(ref, uniform, pap, is_container_registry=gcr is not None,
                           source="storage.buckets.get"),)
         if gcr is not None:
-            legacy = (LegacyRegistry(ResourceRef("container-registry", f"{gcr[0]}/{gcr[1]}"), name,
+            legacy = (LegacyRegistry(ResourceRef("container-registry", gcr.registry), name,
                                      source="storage.buckets.get"),)
     state = RegistryState(buckets=buckets, legacy_registries=legacy, grants=tuple(grants),
                           iam_complete_targets=frozenset(complete))
     return GcsBucketScan(state, tuple(errors), tuple(notes))
 
 
-__all__ = ["GcsBucketScan", "container_registry_host", "read_gcr_bucket"]
+__all__ = ["GcsBucketScan", "read_gcr_bucket"]

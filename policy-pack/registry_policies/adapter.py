@@ -25,6 +25,11 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
 )
+from rule_catalogue.container_registry import (
+    ContainerRegistryBucket,
+    container_registry_bucket_name,
+    container_registry_of_bucket,
+)
 from rule_catalogue.findings import Finding, Undetermined
 from rule_catalogue.model import (
     UNKNOWN,
@@ -113,7 +118,6 @@ _PREDEFINED_ACL: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "bucketownerfullcontrol": (),
 }
 
-_CONTAINER_REGISTRY_BUCKET = re.compile(r"^([a-z]+\.)?artifacts\.[^.]+(\.[^.]+)*\.appspot\.com$")
 _AR_HOST = re.compile(r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev$")
 _GCR_HOST = re.compile(r"^([a-z]+\.)?gcr\.io$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
@@ -195,8 +199,7 @@ def container_registry_host(location: object) -> str:
 def container_registry_bucket(location: object, project: object) -> str | Unknown:
     if is_unknown(project) or is_unknown(location):
         return UNKNOWN
-    prefix = f"{location.lower()}." if isinstance(location, str) and location else ""
-    return f"{prefix}artifacts.{_show(project)}.appspot.com"
+    return container_registry_bucket_name(_show(project), location if isinstance(location, str) else None)
 
 
 def parse_duration(value: object) -> float | None:
@@ -549,10 +552,6 @@ def _repository(props: Any, urn: str, name: str, default_project: str | None) ->
     return Adapted(RegistryState(repositories=(repository,)), (), (), tuple(reader.unknown_paths))
 
 
-def is_container_registry_bucket(name: str) -> bool:
-    return bool(_CONTAINER_REGISTRY_BUCKET.match(name.lower()))
-
-
 def _bucket(props: Any, urn: str, name: str) -> Adapted:
     reader = _Reader()
     bucket_name = reader.text(props, "name", ".name")
@@ -563,7 +562,7 @@ def _bucket(props: Any, urn: str, name: str) -> Adapted:
         ref=ResourceRef("bucket", shown),
         uniform_access=UNKNOWN if is_unknown(uniform) else uniform is True,
         public_access_prevention=UNKNOWN if is_unknown(prevention) else (prevention or "inherited"),
-        is_container_registry=isinstance(bucket_name, str) and is_container_registry_bucket(bucket_name),
+        is_container_registry=isinstance(bucket_name, str) and container_registry_of_bucket(bucket_name) is not None,
         source=urn,
     )
     return Adapted(RegistryState(buckets=(bucket,)), (), (), tuple(reader.unknown_paths))
@@ -575,7 +574,7 @@ def _container_registry(props: Any, urn: str, default_project: str | None) -> Ad
     project = reader.read(props, "project", ".project") or default_project
     host = UNKNOWN_NAME if is_unknown(location) else container_registry_host(location)
     registry = LegacyRegistry(
-        ref=ResourceRef("container-registry", f"{host}/{_show(project)}"),
+        ref=ResourceRef("container-registry", ContainerRegistryBucket(host, _show(project)).registry),
         bucket=container_registry_bucket(location, project if project is not None else "(provider default)"),
         source=urn,
     )

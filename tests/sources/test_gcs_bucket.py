@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from oci_stubs import Reply, StubServer
 from rule_catalogue.model import (
-    UNKNOWN,
     Bucket,
     Condition,
     Grant,
@@ -15,7 +14,7 @@ from rule_catalogue.model import (
     ResourceRef,
 )
 
-from audit.sources.gcs_bucket import container_registry_host, read_gcr_bucket
+from audit.sources.gcs_bucket import read_gcr_bucket
 from localdev.gcs_emulator import GcsEmulator, create_bucket, create_gcr_bucket
 
 CONDITION = {"title": "until-2030", "description": "temporary",
@@ -118,10 +117,10 @@ def test_bad_json_and_forbidden_become_errors(
     assert scan.state.buckets == ()  # nothing readable: no guessed bucket
 
 
-def test_container_registry_host_names() -> None:
-    assert container_registry_host("artifacts.p.appspot.com") == ("gcr.io", "p")
-    assert container_registry_host("asia.artifacts.p-1.appspot.com") == ("asia.gcr.io", "p-1")
-    assert container_registry_host("us.artifacts.p.appspot.com") == ("us.gcr.io", "p")
-    assert container_registry_host("artifacts.p.appspot.com.evil") is None
-    assert container_registry_host("xx.artifacts.p.appspot.com") is None
-    assert UNKNOWN is not None
+def test_domain_scoped_project_bucket(gcs: GcsEmulator) -> None:
+    """example.com:ml-proj keeps its images under gcr.io/example.com/ml-proj (see tests/catalogue)."""
+    client = gcs.client()
+    create_bucket(client, "artifacts.ml-proj.example.com.a.appspot.com")
+    scan = read_gcr_bucket("artifacts.ml-proj.example.com.a.appspot.com", client=client)
+    assert scan.state.buckets[0].is_container_registry is True
+    assert [r.ref.name for r in scan.state.legacy_registries] == ["gcr.io/example.com/ml-proj"]
