@@ -11,7 +11,6 @@ on the remediated properties, and AnalyzeStack once at the end.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import json
 import os
@@ -394,9 +393,15 @@ class PolicyPackClient:
         self.stub.Configure(request, timeout=self.call_timeout)
         return resolved
 
-    def _request(
+    @property
+    def pid(self) -> int | None:
+        """The pack process's id while it runs (benchmarks read its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
+    def request(
         self, resource: Resource, properties: Mapping[str, Any] | None = None
     ) -> analyzer_pb2.AnalyzeRequest:
+        """The Remediate/Analyze request the engine sends for `resource` (with `properties` if given)."""
         return analyzer_pb2.AnalyzeRequest(
             type=resource.type,
             properties=_struct(resource.properties if properties is None else properties),
@@ -406,7 +411,7 @@ class PolicyPackClient:
         )
 
     def remediate(self, resource: Resource) -> tuple[Remediation, ...]:
-        response = self.stub.Remediate(self._request(resource), timeout=self.call_timeout)
+        response = self.stub.Remediate(self.request(resource), timeout=self.call_timeout)
         return tuple(
             Remediation(
                 r.policyName,
@@ -441,11 +446,17 @@ class PolicyPackClient:
     def analyze(
         self, resource: Resource, properties: Mapping[str, Any] | None = None
     ) -> tuple[Violation, ...]:
-        response = self.stub.Analyze(self._request(resource, properties), timeout=self.call_timeout)
+        response = self.stub.Analyze(self.request(resource, properties), timeout=self.call_timeout)
         return self._violations(response, resource.urn)
 
     def analyze_stack(self, resources: Sequence[Resource], stack_urn: str = "") -> tuple[Violation, ...]:
-        request = analyzer_pb2.AnalyzeStackRequest(
+        response = self.stub.AnalyzeStack(self.stack_request(resources), timeout=self.call_timeout)
+        return self._violations(response, stack_urn)
+
+    @staticmethod
+    def stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
+        """The AnalyzeStack request the engine sends once all resources are registered."""
+        return analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
                     type=r.type,
@@ -463,34 +474,26 @@ class PolicyPackClient:
                 for r in resources
             ]
         )
-        response = self.stub.AnalyzeStack(request, timeout=self.call_timeout)
-        return self._violations(response, stack_urn)
 
     def check(
-        self, resources: Iterable[Resource], stack_urn: str = "", *, parallel: int = 1
+        self, resources: Iterable[Resource], stack_urn: str = ""
     ) -> tuple[tuple[Violation, ...], tuple[Remediation, ...]]:
         """Engine order: Remediate then Analyze per resource (on remediated properties), AnalyzeStack last.
 
-        `parallel` resources are in flight at once, as the engine's step executor runs resource steps
-        in parallel (`pulumi up --parallel`); each resource's own Remediate -> Analyze stays in order,
-        and results keep the resources' order."""
-
-        def one(resource: Resource) -> tuple[list[Remediation], list[Violation], Resource]:
+        One resource at a time, as the engine does: it asks analyzers while generating a resource's
+        steps (`step_generator.go`), and the deployment executor handles one registration at a time,
+        whatever `--parallel` says about executing the steps."""
+        remediations: list[Remediation] = []
+        violations: list[Violation] = []
+        analyzed: list[Resource] = []
+        for resource in resources:
             applied = self.remediate(resource)
             properties = dict(resource.properties)
             for remediation in applied:
                 if remediation.properties is not None:
                     properties = dict(remediation.properties)
-            found = self.analyze(resource, properties)
-            return list(applied), list(found), dataclasses.replace(resource, properties=properties)
-
-        items = list(resources)
-        if parallel > 1 and len(items) > 1:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
-                results = list(pool.map(one, items))
-        else:
-            results = [one(r) for r in items]
-        remediations = [r for applied, _, _ in results for r in applied]
-        violations = [v for _, found, _ in results for v in found]
-        violations.extend(self.analyze_stack([analyzed for _, _, analyzed in results], stack_urn))
+            remediations.extend(applied)
+            violations.extend(self.analyze(resource, properties))
+            analyzed.append(dataclasses.replace(resource, properties=properties))
+        violations.extend(self.analyze_stack(analyzed, stack_urn))
         return tuple(violations), tuple(remediations)
