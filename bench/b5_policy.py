@@ -188,9 +188,14 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
         ["SDK floor above the protocol floor (total)", f"{sdk.total_s / protocol.total_s:.2f}x", "-", ""],
     ]
     table += "\n" + print_table("5. Goals", goals, ["what", "measured", "goal", ""])
-    if judged and sdk.total_s >= TOTAL_GOAL_S:
-        line = (f"  The SDK floor alone takes {sdk.total_s:.2f} s: no pack on pulumi-policy can meet "
-                f"{TOTAL_GOAL_S:.0f} s on this machine; our policies add {ours.total_s - sdk.total_s:.2f} s.")
+    if judged:
+        # Calls are serial, so the pack's own CPU is a lower bound on the wall time with any client,
+        # the engine's Go client included.
+        line = (f"  Pack CPU alone for {count:,} resources: SDK floor {sdk.pack_cpu_s:.2f} s, our pack "
+                f"{ours.pack_cpu_s:.2f} s (protocol floor {protocol.pack_cpu_s:.2f} s).")
+        if sdk.pack_cpu_s >= TOTAL_GOAL_S:
+            line += (f" With policies that do nothing, pulumi-policy already needs more than {TOTAL_GOAL_S:.0f} s "
+                     "of CPU: no pack on this SDK can meet the goal on this machine, whatever the client.")
         print(line, flush=True)
         table += "\n\n" + line.strip()
     result: dict[str, Any] = {
