@@ -8,7 +8,6 @@ so the report says `complete: false` instead of silently judging less.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from rule_catalogue.model import (
 
 from audit.sharding import in_shard
 from audit.sources.errors import SourceError
+from audit.sources.oci import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
 MAX_PAGE_SIZE: Final = 1000  # ListRepositories / ListDockerImages: "Maximum page size is 1,000"
@@ -194,18 +194,6 @@ def _retry(deadline: float) -> gretry.Retry:
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_loopback_http(endpoint: str) -> bool:
-    parts = urlsplit(endpoint)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
-
-
 def make_client(
     endpoint: str | None = None, credentials: Credentials | None = None
 ) -> artifactregistry_v1.ArtifactRegistryClient:
@@ -213,11 +201,13 @@ def make_client(
     there anonymous credentials are used unless some are given: ADC must never go out in clear."""
     options: ClientOptions | None = None
     if endpoint:
-        if endpoint.startswith("http://") and not _is_loopback_http(endpoint):
-            raise ValueError("an http:// Artifact Registry endpoint must be loopback; use https")
+        parts = urlsplit(endpoint)  # lowercases the scheme: HTTP:// is plain http too
+        if parts.scheme == "http":
+            if not (parts.hostname and is_loopback_host(parts.hostname)):
+                raise ValueError("an http:// Artifact Registry endpoint must be loopback; use https")
+            if credentials is None:
+                credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
         options = ClientOptions(api_endpoint=endpoint)
-        if credentials is None and _is_loopback_http(endpoint):
-            credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
     return artifactregistry_v1.ArtifactRegistryClient(
         transport="rest", credentials=credentials, client_options=options
     )

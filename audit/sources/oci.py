@@ -140,8 +140,14 @@ def parse_retry_after(header: str | None, now: float | None = None) -> float | N
 
 
 def is_loopback_host(host: str) -> bool:
+    """Whether plain http (and, for Artifact Registry, no credentials) may go to `host`: a loopback
+    IP literal or exactly `localhost`. The one rule for every source.
+
+    `*.localhost` and `localhost.` are refused: RFC 6761 §6.3 says resolvers SHOULD, not MUST, answer
+    them with loopback, and glibc without nss-myhostname asks DNS, which could answer with a remote
+    host. `localhost` itself comes from /etc/hosts everywhere. Fail safe: when unsure, https."""
     name = host.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if name == "localhost":
         return True
     try:
         return ipaddress.ip_address(name).is_loopback
