@@ -145,7 +145,7 @@ def is_loopback_host(host: str) -> bool:
 
     `*.localhost` and `localhost.` are refused: RFC 6761 §6.3 says resolvers SHOULD, not MUST, answer
     them with loopback, and glibc without nss-myhostname asks DNS, which could answer with a remote
-    host. `localhost` itself comes from /etc/hosts everywhere. Fail safe: when unsure, https."""
+    host. `localhost` itself is in /etc/hosts by convention. Fail safe: when unsure, https."""
     name = host.strip("[]").lower()
     if name == "localhost":
         return True
