@@ -3,16 +3,21 @@
 GitHub needs at least one physical location per result, but most findings are about live cloud
 resources with no source file. Those point at the stack's `Pulumi.yaml` (line 1) and carry the
 resource as a logical location, so the alert stays stable and still names what is wrong.
+
+Results are ordered most severe first. GitHub rejects a run with more than 25,000 results, so beyond
+that the least severe are left out, and the file says how many in a tool execution notification.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from rule_catalogue.rules import RULES, Rule
+from rule_catalogue.rules import RULES, SEVERITY_ORDER, Rule
 
 from .. import __version__
 from ..report import Report, ReportFinding
@@ -25,6 +30,10 @@ INFORMATION_URI = "https://github.com/model-registry-guard/model-registry-guard"
 FINGERPRINT_KEY = "registryGuard/v1"
 # Where findings without a source position point: the stack's project file.
 FALLBACK_URI = "Pulumi.yaml"
+# GitHub code scanning's hard limit of results per run: a run above it is rejected whole
+# (https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/results-exceed-limit).
+MAX_RESULTS = 25_000
+TRUNCATED_ID = "results-truncated"
 
 # GitHub maps security-severity > 9.0 critical, 7-8.9 high, 4-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
@@ -124,7 +133,32 @@ def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def to_sarif(report: Report) -> dict[str, Any]:
+def _ranked(findings: Sequence[ReportFinding]) -> list[ReportFinding]:
+    """Most severe first, unwaived before waived; otherwise report order (a stable sort: deterministic).
+    A severity the catalogue does not know ranks as medium, as its security-severity does."""
+    medium = SEVERITY_ORDER["medium"]
+    return sorted(findings, key=lambda f: (-SEVERITY_ORDER.get(f.severity, medium), f.waived))
+
+
+def _truncation_notice(omitted: Sequence[ReportFinding], total: int, max_results: int) -> dict[str, Any]:
+    by_severity = Counter(f.severity for f in omitted)
+    counts = ", ".join(f"{n} {severity}" for severity, n in by_severity.items())
+    return {
+        "level": "warning",
+        "message": {"text": f"{len(omitted)} of {total} findings are left out of this SARIF file ({counts}): "
+                            f"GitHub code scanning accepts at most {max_results} results per run, so the "
+                            f"{max_results} most severe are kept. The JSON report has every finding."},
+        "descriptor": {"id": TRUNCATED_ID},
+        "properties": {"resultsTotal": total, "resultsOmitted": len(omitted), "maxResults": max_results,
+                       "omittedBySeverity": dict(by_severity)},
+    }
+
+
+def to_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    if max_results < 0:
+        raise ValueError(f"max_results must be >= 0, not {max_results}")
+    ranked = _ranked(report.findings)
+    kept, omitted = ranked[:max_results], ranked[max_results:]
     descriptors = [_rule_descriptor(rule) for rule in RULES.values()]
     index = {rule_id: i for i, rule_id in enumerate(RULES)}
     for finding in report.findings:
@@ -144,6 +178,9 @@ def to_sarif(report: Report) -> dict[str, Any]:
             for e in report.errors
         ],
     }
+    if omitted:
+        # Not an execution failure: executionSuccessful still says only whether the scan read everything.
+        invocation["toolExecutionNotifications"].append(_truncation_notice(omitted, len(ranked), max_results))
     summary = report.summary()
     run: dict[str, Any] = {
         "tool": {"driver": {
@@ -155,10 +192,11 @@ def to_sarif(report: Report) -> dict[str, Any]:
         }},
         "automationDetails": {"id": f"model-registry-guard/{report.kind}/"},
         "invocations": [invocation],
-        "results": [_result(f, index[f.rule_id]) for f in report.findings],
+        "results": [_result(f, index[f.rule_id]) for f in kept],
         "properties": {
             "status": summary["status"],
             "complete": report.complete,
+            "resultsOmitted": len(omitted),
             "target": report.target,
             "rulesEvaluated": list(report.rules_evaluated),
             "resolved": [{"ruleId": f.rule_id, "resource": f.resource, "fingerprint": f.fingerprint}
@@ -172,5 +210,5 @@ def _utc(moment: Any) -> str:
     return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
-def render(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, default=str) + "\n"
+def render(report: Report, max_results: int = MAX_RESULTS) -> str:
+    return json.dumps(to_sarif(report, max_results), indent=2, default=str) + "\n"

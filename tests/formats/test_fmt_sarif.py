@@ -6,6 +6,8 @@ import json
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
 from rule_catalogue.rules import RULES
 
 from audit.formats import sarif
-from audit.report import Report
+from audit.report import Report, ReportFinding
 
 SCHEMA_NAME = "sarif-2.1.0-rtm.5.json"
 # The shared reference copy sits next to the repository (CI has it as ../shared/reference/schemas/).
@@ -57,9 +59,17 @@ def sarif_validator(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return cls(schema)
 
 
-def _render(report: Report) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(sarif.render(report))
+def _render(report: Report, max_results: int = sarif.MAX_RESULTS) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(sarif.render(report, max_results))
     return loaded
+
+
+RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+def _by_severity(findings: Sequence[ReportFinding]) -> list[ReportFinding]:
+    """The order the results must have: most severe first, unwaived first, then report order."""
+    return sorted(findings, key=lambda f: (-RANK[f.severity], f.waived))
 
 
 def test_valid_against_the_sarif_schema(sarif_validator: Any, report: Report, incomplete: Report,
@@ -96,7 +106,7 @@ def test_github_required_shape(report: Report) -> None:
         assert "security" in rule["properties"]["tags"]
 
     assert len(run["results"]) == len(report.findings)
-    for result, finding in zip(run["results"], report.findings, strict=True):
+    for result, finding in zip(run["results"], _by_severity(report.findings), strict=True):
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"] == finding.rule_id
         assert result["level"] == {"critical": "error", "high": "error", "medium": "warning",
                                    "low": "note"}[finding.severity]
@@ -146,3 +156,53 @@ def test_incomplete_scan_is_not_a_successful_execution(report: Report, incomplet
 def test_fingerprints_are_stable_across_renders(report: Report) -> None:
     first = [r["partialFingerprints"] for r in _render(report)["runs"][0]["results"]]
     assert first == [r["partialFingerprints"] for r in _render(report)["runs"][0]["results"]]
+
+
+def _many(report: Report, copies: int) -> Report:
+    """`copies` of every finding (distinct resources), in report order: severities stay interleaved."""
+    findings = tuple(replace(f, resource=f"{f.resource}#{i}") for i in range(copies) for f in report.findings)
+    return replace(report, findings=findings)
+
+
+def test_results_are_ordered_most_severe_first(report: Report) -> None:
+    assert [f.severity for f in report.findings] != [f.severity for f in _by_severity(report.findings)]
+    results = _render(report)["runs"][0]["results"]
+    assert [RANK[r["properties"]["severity"]] for r in results] == sorted(
+        (RANK[f.severity] for f in report.findings), reverse=True)
+
+
+def test_over_the_cap_keeps_the_most_severe_and_says_so(sarif_validator: Any, report: Report) -> None:
+    big = _many(report, 3)
+    cap = 7
+    document = _render(big, max_results=cap)
+    assert not list(sarif_validator.iter_errors(document))
+    (run,) = document["runs"]
+    kept = [r["partialFingerprints"]["registryGuard/v1"] for r in run["results"]]
+    assert kept == [f.fingerprint for f in _by_severity(big.findings)[:cap]]
+    assert {r["properties"]["severity"] for r in run["results"]} == {"critical"}  # 3 x 3 critical come first
+    omitted = len(big.findings) - cap
+    (notice,) = [n for n in run["invocations"][0]["toolExecutionNotifications"]
+                 if n["descriptor"]["id"] == sarif.TRUNCATED_ID]
+    assert notice["level"] == "warning"
+    assert f"{omitted} of {len(big.findings)} findings are left out" in notice["message"]["text"]
+    assert notice["properties"]["resultsOmitted"] == run["properties"]["resultsOmitted"] == omitted
+    assert sum(notice["properties"]["omittedBySeverity"].values()) == omitted
+    # Leaving results out is not an execution failure: that still means only "the scan read everything".
+    assert run["invocations"][0]["executionSuccessful"] is big.complete is True
+    assert sarif.render(big, cap) == sarif.render(big, cap)  # deterministic
+
+
+@pytest.mark.parametrize("cap", [0, 1, 5, 29, 30, 31])
+def test_no_result_is_dropped_silently(report: Report, cap: int) -> None:
+    big = _many(report, 3)  # 30 findings
+    (run,) = _render(big, max_results=cap)["runs"]
+    omitted = run["properties"]["resultsOmitted"]
+    assert len(run["results"]) == min(cap, len(big.findings))
+    assert len(run["results"]) + omitted == len(big.findings)
+    notices = [n for n in run["invocations"][0]["toolExecutionNotifications"]
+               if n["descriptor"]["id"] == sarif.TRUNCATED_ID]
+    assert len(notices) == (1 if omitted else 0)
+
+
+def test_default_cap_is_githubs_limit() -> None:
+    assert sarif.MAX_RESULTS == 25_000
