@@ -11,6 +11,7 @@ on the remediated properties, and AnalyzeStack once at the end.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -290,6 +291,11 @@ class PolicyPackClient:
         try:
             port = int(line.strip())
         except ValueError:
+            # A pack that printed something else usually exits right after, with its reason on stderr;
+            # give it a moment so the message names that reason, not just the stray line.
+            assert self._process is not None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=2)
             message = self._startup_message(f"first stdout line is not a port: {line!r}")
             self.close()
             raise PackStartError(message) from None

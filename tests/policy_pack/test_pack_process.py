@@ -197,8 +197,9 @@ def test_broken_pack_reports_its_error(tmp_path: Path) -> None:
 def test_pack_that_prints_before_the_port_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "__main__.py").write_text(
         textwrap.dedent("""
-        import sys
+        import sys, time
         print("hello from the pack")
+        time.sleep(0.3)  # the reason reaches stderr after the client has read the stray line
         sys.stderr.write("about to serve\\n")
         sys.exit(0)
     """)
