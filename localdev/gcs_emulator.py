@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
+from rule_catalogue.container_registry import container_registry_bucket_name
 
 ENV = "STORAGE_EMULATOR_HOST"
 
@@ -77,8 +78,8 @@ class GcsEmulator:
 
 
 def gcr_bucket_name(project: str, region: str | None = None) -> str:
-    """Container Registry's bucket: artifacts.<project>.appspot.com or <region>.artifacts…"""
-    return f"{region + '.' if region else ''}artifacts.{project}.appspot.com"
+    """Container Registry's bucket for `project` (`region` us/eu/asia or None), as the catalogue names it."""
+    return container_registry_bucket_name(project, region)
 
 
 def create_bucket(client: storage.Client, name: str, *, uniform_access: bool | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
+from rule_catalogue.container_registry import container_registry_host
 
 from model_registry.config import ArtifactRegistryConfig, GcrConfig, Members, RegistryConfig, RepositorySpec
 
@@ -46,11 +47,6 @@ GCR_SHUTDOWN_WARNING = (
 def docker_project_path(project: str) -> str:
     """Legacy domain-scoped project ids (example.com:proj) appear as example.com/proj in image paths."""
     return project.replace(":", "/")
-
-
-def gcr_host(location: str | None) -> str:
-    """gcr.io for the default location, else us.gcr.io / eu.gcr.io / asia.gcr.io."""
-    return "gcr.io" if location is None else f"{location.lower()}.gcr.io"
 
 
 def example_version(prefixes: tuple[str, ...]) -> str:
@@ -211,7 +207,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 member=member,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        host = gcr_host(gcr.location)
+        host = container_registry_host(gcr.location)
         registry_url = f"{host}/{docker_project_path(project)}"
         return {
             "backend": "gcr",

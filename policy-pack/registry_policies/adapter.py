@@ -28,6 +28,7 @@ from pulumi_policy.proxy import (
 from rule_catalogue.container_registry import (
     ContainerRegistryBucket,
     container_registry_bucket_name,
+    container_registry_host,
     container_registry_of_bucket,
 )
 from rule_catalogue.findings import Finding, Undetermined
@@ -188,12 +189,6 @@ def repository_name(repository: object, location: object, project: object) -> st
     if isinstance(repository, str) and repository.startswith("projects/"):
         return repository
     return f"projects/{_show(project)}/locations/{_show(location)}/repositories/{_show(repository)}"
-
-
-def container_registry_host(location: object) -> str:
-    if not isinstance(location, str) or not location:
-        return "gcr.io"
-    return f"{location.lower()}.gcr.io"
 
 
 def container_registry_bucket(location: object, project: object) -> str | Unknown:
@@ -572,7 +567,10 @@ def _container_registry(props: Any, urn: str, default_project: str | None) -> Ad
     reader = _Reader()
     location = reader.text(props, "location", ".location")
     project = reader.read(props, "project", ".project") or default_project
-    host = UNKNOWN_NAME if is_unknown(location) else container_registry_host(location)
+    if is_unknown(location):
+        host = UNKNOWN_NAME
+    else:
+        host = container_registry_host(location if isinstance(location, str) else None)
     registry = LegacyRegistry(
         ref=ResourceRef("container-registry", ContainerRegistryBucket(host, _show(project)).registry),
         bucket=container_registry_bucket(location, project if project is not None else "(provider default)"),

@@ -35,6 +35,11 @@ class ContainerRegistryBucket:
         return f"{self.host}/{self.project.replace(':', '/', 1)}"
 
 
+def container_registry_host(location: str | None) -> str:
+    """The host for a registry location: gcr.io when unset, else us.gcr.io, eu.gcr.io or asia.gcr.io."""
+    return f"{location.lower()}.gcr.io" if location else "gcr.io"
+
+
 def container_registry_of_bucket(name: str) -> ContainerRegistryBucket | None:
     """The registry a bucket backs, or None when the name is not one Container Registry creates.
 
@@ -51,7 +56,7 @@ def container_registry_of_bucket(name: str) -> ContainerRegistryBucket | None:
         return None
     region = match["region"]
     project = match["project"] or f"{match['domain']}:{match['scoped']}"
-    return ContainerRegistryBucket(f"{region}.gcr.io" if region else "gcr.io", project)
+    return ContainerRegistryBucket(container_registry_host(region), project)
 
 
 def container_registry_bucket_name(project: str, location: str | None = None) -> str:
@@ -63,4 +68,10 @@ def container_registry_bucket_name(project: str, location: str | None = None) ->
     return f"{prefix}artifacts.{suffix}.appspot.com"
 
 
-__all__ = ["REGIONS", "ContainerRegistryBucket", "container_registry_bucket_name", "container_registry_of_bucket"]
+__all__ = [
+    "REGIONS",
+    "ContainerRegistryBucket",
+    "container_registry_bucket_name",
+    "container_registry_host",
+    "container_registry_of_bucket",
+]
