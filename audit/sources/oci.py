@@ -245,7 +245,8 @@ class _Http:
         return float(delay / 2 + random.uniform(0, delay / 2))  # jitter: retries of many tasks spread out
 
     async def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> _Reply:
-        await self._throttle()
+        if self.rate_limit:
+            await self._throttle()
         async with self._sem:
             self.requests += 1
             return await self.client.request(method, url, headers)
@@ -341,6 +342,9 @@ class _Http:
 _MAX_HEAD: Final = 256 * 1024  # response head (status line + headers) limit
 _MAX_BODY: Final = 64 * 1024 * 1024  # catalog / tags/list pages are small; refuse anything absurd
 _NO_BODY_STATUS: Final = frozenset({204, 304})
+# What urlsplit strips or splits off beyond scheme/netloc/path/query: fragments, tabs and newlines,
+# leading/trailing whitespace and C0 controls.
+_URL_UNSAFE: Final = re.compile(r"[#\x00-\x20]")
 
 
 class _Headers:
@@ -405,6 +409,7 @@ class _LeanWire:
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
         self._ssl: ssl.SSLContext | None = None
         self._user_agent = f"model-registry-guard python-httpx/{httpx.__version__}"
+        self._origins: dict[str, tuple[tuple[str, str, int], str]] = {}
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -426,7 +431,18 @@ class _LeanWire:
             raise httpx.ConnectError(f"connect to {host}:{port} failed: {exc}") from None
         return _Conn(reader, writer)
 
-    async def request(self, method: str, url: str, headers: Mapping[str, str]) -> _Response:
+    def _origin(self, url: str) -> tuple[tuple[str, str, int], str, str]:
+        """(connection key, Host header, request target) of `url`."""
+        # Fast path: every request of a scan shares one `scheme://netloc/`; urlsplit and its
+        # .hostname/.port cost more per HEAD than the rest of the request line. Only for URLs on
+        # which urlsplit would strip or split nothing else (no fragment, no control characters).
+        scheme_end = url.find("://")
+        slash = url.find("/", scheme_end + 3) if scheme_end > 0 else -1
+        if slash > 0 and not _URL_UNSAFE.search(url):
+            cached = self._origins.get(url[:slash])
+            if cached is not None:
+                path, _, query = url[slash:].partition("?")
+                return cached[0], cached[1], path + ("?" + query if query else "")
         parts = urlsplit(url)
         scheme = parts.scheme
         if scheme not in ("http", "https") or not parts.hostname:
@@ -438,6 +454,12 @@ class _LeanWire:
         key = (scheme, parts.hostname, port)
         host_header = parts.netloc.rpartition("@")[2]
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if slash > 0 and parts.path and url[:slash] == f"{scheme}://{parts.netloc}":
+            self._origins[url[:slash]] = (key, host_header)
+        return key, host_header, target
+
+    async def request(self, method: str, url: str, headers: Mapping[str, str]) -> _Response:
+        key, host_header, target = self._origin(url)
         lines = [f"{method} {target} HTTP/1.1", f"Host: {host_header}"]
         lines += [f"{k}: {v}" for k, v in headers.items()
                   if "\r" not in v and "\n" not in v and k.lower() != "host"]
@@ -465,8 +487,11 @@ class _LeanWire:
         content = b""
         try:
             conn.writer.write(payload)
-            async with asyncio.timeout(self.timeout):
-                await conn.writer.drain()
+            if conn.writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(self.timeout):  # only a full buffer can make drain wait
+                    await conn.writer.drain()
+            else:
+                await conn.writer.drain()  # returns at once; still raises if the connection was lost
         except TimeoutError:
             conn.close()
             raise httpx.WriteTimeout("write timed out") from None
