@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -261,8 +261,15 @@ def _plain(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     """Evidence and settings to plain JSON values (dataclasses, tuples, datetimes, UNKNOWN)."""
-    from dataclasses import asdict, is_dataclass
-
+    # Fast path for the exact built-in types, which are most of a report (the inventory of every
+    # image): the general checks below cost more than the copy itself. Same results as below.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
     if is_unknown(value):
         return None
     if is_dataclass(value) and not isinstance(value, type):

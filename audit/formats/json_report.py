@@ -32,6 +32,13 @@ def render(report: Report) -> str:
 
 
 def write(report: Report, out: TextIO) -> None:
-    """The same text as `render`, written in pieces (json.dump encodes incrementally)."""
-    json.dump(report.to_json(), out, indent=2, sort_keys=False)
-    out.write("\n")
+    """The same text as `render`, written in pieces: what json.dump does, but one write per few
+    thousand chunks instead of one per token (~130k writes for 5,000 images)."""
+    pieces: list[str] = []
+    for chunk in json.JSONEncoder(indent=2, sort_keys=False).iterencode(report.to_json()):
+        pieces.append(chunk)
+        if len(pieces) >= 4096:
+            out.write("".join(pieces))
+            pieces.clear()
+    pieces.append("\n")
+    out.write("".join(pieces))
