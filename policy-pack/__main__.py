@@ -6,8 +6,10 @@ reads the port from the first stdout line.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
+from registry_policies import servicer
 from registry_policies.policies import all_policies
 
+servicer.install()  # decode each request once, not once per policy (the SDK's own servicer otherwise)
 PolicyPack(
     name="model-registry-guard",
     policies=all_policies(),

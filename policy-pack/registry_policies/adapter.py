@@ -173,7 +173,7 @@ class _Reader:
         value = self.read(container, key, path)
         if value is None or is_unknown(value):
             return value  # type: ignore[no-any-return]
-        return str(value)
+        return _show(value)
 
 
 def _show(value: object, default: str = "(provider default)") -> str:
@@ -181,6 +181,9 @@ def _show(value: object, default: str = "(provider default)") -> str:
         return default
     if is_unknown(value):
         return UNKNOWN_NAME
+    if not isinstance(value, str | int | float):
+        # A list or object where a name belongs (the provider would reject it): never a proxy's repr.
+        return f"(not a name: {type(value).__name__.strip('_').removesuffix('Proxy').lower() or 'value'})"
     return str(value)
 
 

@@ -12,7 +12,9 @@ reported, never passed silently, and never blocks a preview on a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -42,6 +44,7 @@ from .adapter import (
     IMAGE_TYPES,
     REPOSITORY_TYPES,
     SENTINELS,
+    Adapted,
     StackResource,
     _Reader,
     adapt,
@@ -153,6 +156,44 @@ RULE_TYPES: Final[dict[str, frozenset[str]]] = {
 }
 
 
+class _SharedAdaptation(threading.local):
+    """Per server thread: inside `shared_adaptation()`, the resource adapted last and the result."""
+
+    active = False
+    key: tuple[Any, ...] = ()
+    adapted: Adapted | None = None
+
+
+_SHARED = _SharedAdaptation()
+
+
+@contextlib.contextmanager
+def shared_adaptation() -> Iterator[None]:
+    """Let every policy judging one request reuse one adaptation of its properties.
+
+    The pack's servicer (`servicer.py`) decodes a request once and hands every policy the same `props`
+    object, so the five repository rules need not adapt it five times. Scoped to one request on purpose:
+    outside it (the SDK's servicer, direct calls in tests) nothing is cached, so a reused or mutated
+    dict can never be judged from a stale adaptation."""
+    _SHARED.active, _SHARED.key, _SHARED.adapted = True, (), None
+    try:
+        yield
+    finally:
+        _SHARED.active, _SHARED.key, _SHARED.adapted = False, (), None
+
+
+def _adapt(args: ResourceValidationArgs) -> Adapted | None:
+    project = _provider_project(args)
+    if not _SHARED.active:
+        return adapt(args.resource_type, args.props, args.urn, args.name, project)
+    key = (args.props, args.resource_type, args.urn, args.name, project)
+    if _SHARED.key and _SHARED.key[0] is key[0] and _SHARED.key[1:] == key[1:]:
+        return _SHARED.adapted
+    adapted = adapt(args.resource_type, args.props, args.urn, args.name, project)
+    _SHARED.key, _SHARED.adapted = key, adapted
+    return adapted
+
+
 def _resource_validate(rule_id: str) -> Any:
     types = RULE_TYPES.get(rule_id)
 
@@ -162,7 +203,7 @@ def _resource_validate(rule_id: str) -> Any:
         settings = _settings(args.get_config(), report_violation, args.urn or None)
         if settings is None:
             return
-        adapted = adapt(args.resource_type, args.props, args.urn, args.name, _provider_project(args))
+        adapted = _adapt(args)
         if adapted is None:
             return
         judgement = judge(adapted.state, settings, [rule_id])

@@ -1,4 +1,4 @@
-"""Run policies in-process through pulumi_policy's own servicer, the code path the pack process runs.
+"""Run policies in-process through the servicer the pack process serves with (`registry_policies.servicer`).
 
 Why the servicer and not `policy.validate`: it applies the proxy that raises on unknowns, maps
 enforcement levels (REMEDIATE -> MANDATORY, unknown -> ADVISORY) and prefixes descriptions exactly as
@@ -17,6 +17,7 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from registry_policies.policies import all_policies
+from registry_policies.servicer import SharedDecodeServicer
 
 from audit.offline_check.analyzer import level_name
 
@@ -42,11 +43,13 @@ def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return value
 
 
-def servicer(config: Mapping[str, Mapping[str, Any]] | None = None) -> _PolicyAnalyzerServicer:
-    """A fresh in-process servicer, configured like the engine would (levels + properties per policy)."""
-    service = _PolicyAnalyzerServicer(
-        "model-registry-guard", "0.0.1", all_policies(), EnforcementLevel.ADVISORY
-    )
+def servicer(
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    kind: type[_PolicyAnalyzerServicer] = SharedDecodeServicer,
+) -> _PolicyAnalyzerServicer:
+    """A fresh in-process servicer, configured like the engine would (levels + properties per policy).
+    `kind=_PolicyAnalyzerServicer` gives the SDK's own, to compare against."""
+    service = kind("model-registry-guard", "0.0.1", all_policies(), EnforcementLevel.ADVISORY)
     request = proto.ConfigureAnalyzerRequest()
     for policy in service.GetAnalyzerInfo(None, None).policies:
         entry = dict((config or {}).get(policy.name, {}))

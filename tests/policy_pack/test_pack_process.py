@@ -7,6 +7,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import grpc
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from rule_catalogue.rules import DEPLOY_RULES
@@ -183,6 +184,19 @@ def test_remediation_sets_immutable_tags_and_bucket_hardening(configured: Policy
     assert hardened["uniformBucketLevelAccess"] is True and hardened["publicAccessPrevention"] == "enforced"
     # the engine analyzes the remediated properties: nothing left to report for either rule
     assert not [v for v in violations if v.policy_name in ("immutable-tags", "bucket-hardening")]
+
+
+def test_the_pack_process_serves_with_the_shared_decode_servicer(pack: PolicyPackClient) -> None:
+    """The one answer that tells the servicers apart over the wire: with no policy at level remediate,
+    the SDK's Remediate decodes the properties and fails on a malformed signature, ours answers empty
+    at once (and Analyze, which decodes like the SDK, still fails). So the real process runs ours."""
+    malformed = Resource(
+        REPO, "models", "urn:pulumi:dev::ai::gcp:artifactregistry/repository:Repository::models",
+        {**repo(), "labels": {"4dabf18193072939515e22adb298388d": "no-such-signature"}},
+    )
+    assert pack.remediate(malformed) == ()
+    with pytest.raises(grpc.RpcError, match="Unrecognized signature"):
+        pack.analyze(malformed)
 
 
 def test_broken_pack_reports_its_error(tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""The pack's Analyzer servicer: pulumi-policy's own, without decoding the same request eleven times.
+
+Why: for every `Analyze` the SDK (1.21.0) turns the request's properties into Python
+(`MessageToDict`, `deserialize_properties`, the unknown-checking proxy) and the provider's too, once
+per policy, and on every call rebuilds the runtime settings with an `inspect.signature` lookup. With
+eleven policies that was 60% of the pack's CPU per resource, and because the engine asks about one
+resource at a time, the pack's CPU is the deployment's wait.
+
+What changes, and why responses stay the same:
+* `Analyze` decodes the request once and gives every policy the same read-only view (no policy of this
+  pack writes to `args.props`), so they also share one adaptation to the model; a policy whose rule
+  cannot judge the resource type (`RULE_TYPES`) is not called, since its `validate` would return
+  before reporting anything.
+* `Remediate` returns the SDK's empty answer at once when no policy is at level `remediate`, instead of
+  decoding properties nobody reads. A property with a malformed signature then fails in `Analyze`, which
+  decodes as the SDK does, rather than in `Remediate`; the engine stops the update either way.
+* The runtime settings are still configured on every call (gRPC runs each call in a fresh
+  `contextvars.Context`), with the `Settings` signature looked up once.
+Everything else (`GetAnalyzerInfo`, `Configure`, `AnalyzeStack`, level mapping, error messages) is the
+SDK's code. `tests/policy_pack/test_servicer.py` compares both servicers' responses byte for byte over
+every fixture, every enforcement level and random properties.
+
+The class reads the SDK servicer's private fields, so `install` swaps it in only for the pulumi-policy
+version it was written against; on any other version the pack runs the SDK's servicer unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Mapping
+from inspect import isawaitable, signature
+from typing import Any, Final
+
+import pulumi
+import pulumi.runtime
+import pulumi_policy.policy as sdk
+from google.protobuf import json_format
+from pulumi.runtime import proto
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyProviderResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.version import VERSION
+
+from .policies import RULE_TYPES, shared_adaptation
+
+# The pulumi-policy release whose `_PolicyAnalyzerServicer` this class was checked against.
+SDK_VERSION: Final = "1.21.0"
+SDK_SERVICER: Final = sdk._PolicyAnalyzerServicer
+
+
+@functools.cache
+def _settings_accepts_organization() -> bool:
+    # The SDK asks this on every call; the answer cannot change within a process.
+    return "organization" in signature(pulumi.runtime.Settings).parameters
+
+
+class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
+    """`_PolicyAnalyzerServicer` with one decode per request (see the module docstring)."""
+
+    def _configure_runtime_settings(self) -> None:
+        # The SDK's own steps, in its order, minus the per-call signature lookup.
+        for key, value in pulumi.runtime.get_config_env().items():
+            pulumi.runtime.set_config(key, value)
+        if "PULUMI_PROJECT" in os.environ and "PULUMI_STACK" in os.environ and "PULUMI_DRY_RUN" in os.environ:
+            settings_args: dict[str, Any] = {
+                "project": os.environ["PULUMI_PROJECT"],
+                "stack": os.environ["PULUMI_STACK"],
+                "dry_run": os.environ["PULUMI_DRY_RUN"] == "true",
+            }
+            if _settings_accepts_organization():
+                settings_args["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+            pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
+
+    def _policies(self) -> list[Policy]:
+        policies: list[Policy] = self._PolicyAnalyzerServicer__policies
+        return policies
+
+    def Analyze(self, request: Any, _context: Any) -> Any:
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        with shared_adaptation():
+            self._analyze(request, response)
+        return response
+
+    def _analyze(self, request: Any, response: Any) -> None:
+        pack_name: str = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version: str = self._PolicyAnalyzerServicer__policy_pack_version
+        stack_tags: Mapping[str, str] = self._PolicyAnalyzerServicer__stack_tags
+        decoded: tuple[Any, PolicyResourceOptions, PolicyProviderResource | None] | None = None
+        for policy in self._policies():
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason="Policy does not implement validate")
+                )
+                continue
+            if level == EnforcementLevel.REMEDIATE:
+                level = EnforcementLevel.MANDATORY  # a violation left after remediation blocks
+            if decoded is None:
+                # Where the SDK decodes first, so a malformed property fails here as it does there.
+                props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties)))
+                decoded = (props, self._get_resource_options(request), self._get_provider_resource(request))
+            types = RULE_TYPES.get(policy.name)
+            if types is not None and request.type not in types:
+                continue
+            report_violation = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
+            args = ResourceValidationArgs(
+                request.type, decoded[0], request.urn, request.name, decoded[1], decoded[2],
+                self._get_policy_config(policy.name), stack_tags,
+            )
+            try:
+                result = policy.validate(args, report_violation)
+                if isawaitable(result):
+                    loop = asyncio.new_event_loop()
+                    loop.run_until_complete(result)
+                    loop.close()
+            except UnknownValueError as exc:
+                response.diagnostics.append(
+                    proto.AnalyzeDiagnostic(
+                        policyName=policy.name,
+                        policyPackName=pack_name,
+                        policyPackVersion=pack_version,
+                        message=(
+                            f"can't run policy '{policy.name}' from policy pack "
+                            f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
+                        ),
+                        urn="",
+                        description=policy.description,
+                        enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+                    )
+                )
+            except sdk._NotApplicableError as exc:
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
+                )
+
+    def Remediate(self, request: Any, context: Any) -> Any:
+        for policy in self._policies():
+            if isinstance(policy, ResourceValidationPolicy) and (
+                self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
+            ):
+                return super().Remediate(request, context)
+        self._configure_runtime_settings()
+        return proto.RemediateResponse()
+
+
+def install() -> bool:
+    """Make `PolicyPack(...)` serve with `SharedDecodeServicer`; True if it did (the pinned SDK)."""
+    if VERSION != SDK_VERSION:
+        return False
+    setattr(sdk, "_PolicyAnalyzerServicer", SharedDecodeServicer)  # noqa: B010 - mypy: a class is not assignable
+    return True

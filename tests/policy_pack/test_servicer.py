@@ -1,0 +1,195 @@
+"""The pack's servicer answers exactly as pulumi-policy's own does, only with one decode per request.
+
+Why byte for byte: `SharedDecodeServicer` re-implements the SDK's `Analyze` loop and short-cuts
+`Remediate`; any drift (a missed not-applicable entry, a level mapped differently, a policy skipped
+that had something to say) would change what `pulumi up` blocks. So both servicers, configured alike,
+get the same requests (every fixture, every enforcement level, random properties with unknowns) and
+their serialized responses must be equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi_policy.policy as sdk
+import pytest
+from google.protobuf import json_format
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi.runtime import proto
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
+from registry_policies import servicer as pack_servicer
+from registry_policies.policies import RULE_TYPES
+from registry_policies.servicer import SharedDecodeServicer
+
+from .fixtures import FIXTURES
+from .harness import servicer, struct, urn
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+POLICIES = sorted({*FIXTURES, "iam-authoritative-conflict"})
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def _config(level: str | None, per_policy: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    config: dict[str, dict[str, Any]] = {name: dict(v) for name, v in (per_policy or {}).items()}
+    if level is not None:
+        for name in POLICIES:
+            config.setdefault(name, {})["enforcementLevel"] = level
+    return config
+
+
+def _pair(config: Mapping[str, Mapping[str, Any]]) -> tuple[Any, Any]:
+    return servicer(config, kind=sdk._PolicyAnalyzerServicer), servicer(config, kind=SharedDecodeServicer)
+
+
+def _request(type_token: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> Any:
+    request = proto.AnalyzeRequest(type=type_token, properties=struct(props), urn=urn(type_token, "res"), name="res")
+    if provider is not None:
+        request.provider.CopyFrom(
+            proto.AnalyzerProviderResource(
+                type="pulumi:providers:gcp", properties=struct(provider),
+                urn="urn:pulumi:dev::p::pulumi:providers:gcp::default", name="default",
+            )
+        )
+    return request
+
+
+def _same(sdk_service: Any, ours: Any, request: Any) -> None:
+    for method in ("Remediate", "Analyze"):
+        expected = getattr(sdk_service, method)(request, None).SerializeToString(deterministic=True)
+        got = getattr(ours, method)(request, None).SerializeToString(deterministic=True)
+        assert got == expected, (method, request.type, json.dumps(_props(request))[:300])
+
+
+def _props(request: Any) -> Any:
+    return json_format.MessageToDict(request.properties)
+
+
+FIXTURE_ROWS = [(policy, row) for policy, rows in FIXTURES.items() for row in rows]
+
+
+@pytest.mark.parametrize("level", [None, *LEVELS])
+def test_every_fixture_answers_the_same_at_every_level(level: str | None) -> None:
+    """All fixtures of all policies, each with its own policy config, at the catalogue's levels and with
+    every policy forced to each level (remediate runs the remediations; disabled skips everything)."""
+    compared = 0
+    pairs: dict[str, tuple[Any, Any]] = {}
+    for policy, (_, _, type_token, props, config, _) in FIXTURE_ROWS:
+        key = json.dumps({policy: config}, sort_keys=True)
+        if key not in pairs:
+            pairs[key] = _pair(_config(level, {policy: config}))
+        sdk_service, ours = pairs[key]
+        _same(sdk_service, ours, _request(type_token, props))
+        compared += 1
+    assert compared == len(FIXTURE_ROWS) >= 96
+
+
+def test_fixtures_with_a_provider_project_answer_the_same() -> None:
+    """The provider's `project` stands in for a missing one: the provider is decoded once too."""
+    sdk_service, ours = _pair(_config(None))
+    for _, (_, _, type_token, props, _, _) in FIXTURE_ROWS:
+        _same(sdk_service, ours, _request(type_token, props, provider={"project": "ml-prod", "region": "europe-west4"}))
+
+
+def test_the_fast_path_skips_work_without_changing_answers() -> None:
+    """Guard against an equality that holds only because nothing was judged: the fixtures do produce
+    violations, not-applicable entries (remediate level) and remediations through the pack's servicer."""
+    ours = servicer(_config("remediate"))
+    diagnostics = not_applicable = remediations = 0
+    for _, (_, _, type_token, props, _, _) in FIXTURE_ROWS:
+        request = _request(type_token, props)
+        analyzed = ours.Analyze(request, None)
+        diagnostics += len(analyzed.diagnostics)
+        remediated = ours.Remediate(request, None)
+        not_applicable += len(remediated.not_applicable)
+        remediations += len(remediated.remediations)
+    assert diagnostics > 50 and not_applicable > 100 and remediations >= 2
+
+
+# --- random properties -----------------------------------------------------------------------------------
+
+KEYS = [
+    "project", "location", "repository", "repositoryId", "role", "member", "members", "policyData", "bucket",
+    "format", "dockerConfig", "immutableTags", "cleanupPolicies", "cleanupPolicyDryRun", "action", "condition",
+    "tagState", "tagPrefixes", "olderThan", "mostRecentVersions", "keepCount", "labels", "kmsKeyName", "name",
+    "uniformBucketLevelAccess", "publicAccessPrevention", "entity", "roleEntities", "predefinedAcl",
+    "imageName", "tags", "push", "vulnerabilityScanningConfig", "enablementConfig", "expression", "title",
+]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from([
+        UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_ARRAY_VALUE, "allUsers", "user:a@gmail.com",
+        "serviceAccount:ci@p.iam.gserviceaccount.com", "roles/artifactregistry.admin", "roles/owner",
+        "roles/artifactregistry.reader", "DOCKER", "KEEP", "DELETE", "TAGGED", "UNTAGGED", "v", "1.0.0",
+        "europe-west4-docker.pkg.dev/ml-prod/models/llm:v1.2.3",
+        "europe-west4-docker.pkg.dev/ml-prod/models/llm:latest",
+        "artifacts.ml-prod.appspot.com", "enforced", "inherited", "86400s", "",
+    ]), st.text(max_size=8),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4),
+        st.builds(lambda v: {**SECRET_SIG, "value": v}, inner),  # a secret: unwrapped by the SDK's decoding
+    ),
+    max_leaves=12,
+)
+TYPES = sorted({t for types in RULE_TYPES.values() for t in types} | {"gcp:compute/instance:Instance"})
+SERVICES = {level: _pair(_config(level)) for level in (None, "remediate", "mandatory")}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    type_token=st.sampled_from(TYPES),
+    props=st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=8),
+    level=st.sampled_from([None, "remediate", "mandatory"]),
+)
+def test_random_properties_answer_the_same(type_token: str, props: dict[str, Any], level: str | None) -> None:
+    sdk_service, ours = SERVICES[level]
+    try:
+        struct(props)
+    except ValueError:  # a value Struct cannot carry (the engine could not send it either)
+        return
+    _same(sdk_service, ours, _request(type_token, props))
+
+
+# --- where the two may differ, on purpose ------------------------------------------------------------------
+
+MALFORMED = {"labels": {"4dabf18193072939515e22adb298388d": "no-such-signature"}}
+
+
+def test_a_malformed_property_fails_analyze_as_in_the_sdk() -> None:
+    sdk_service, ours = _pair(_config(None))
+    request = _request("gcp:artifactregistry/repository:Repository", MALFORMED)
+    with pytest.raises(AssertionError, match="Unrecognized signature") as expected:
+        sdk_service.Analyze(request, None)
+    with pytest.raises(AssertionError, match="Unrecognized signature") as got:
+        ours.Analyze(request, None)
+    assert str(got.value) == str(expected.value)
+
+
+def test_remediate_decodes_only_when_a_policy_remediates() -> None:
+    """Without a policy at level remediate the answer is the SDK's empty one, with no decoding (so a
+    malformed property surfaces in Analyze); with one, it is the SDK's code and fails the same way."""
+    request = _request("gcp:artifactregistry/repository:Repository", MALFORMED)
+    sdk_service, ours = _pair(_config(None))
+    with pytest.raises(AssertionError):
+        sdk_service.Remediate(request, None)
+    assert ours.Remediate(request, None).SerializeToString() == proto.RemediateResponse().SerializeToString()
+    sdk_service, ours = _pair(_config("remediate"))
+    with pytest.raises(AssertionError):
+        sdk_service.Remediate(request, None)
+    with pytest.raises(AssertionError):
+        ours.Remediate(request, None)
+
+
+def test_install_swaps_the_servicer_only_for_the_pinned_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sdk, "_PolicyAnalyzerServicer", pack_servicer.SDK_SERVICER)
+    monkeypatch.setattr(pack_servicer, "VERSION", "9.9.9")
+    assert pack_servicer.install() is False
+    assert sdk._PolicyAnalyzerServicer is pack_servicer.SDK_SERVICER
+    monkeypatch.setattr(pack_servicer, "VERSION", pack_servicer.SDK_VERSION)
+    assert pack_servicer.install() is True
+    assert sdk._PolicyAnalyzerServicer is SharedDecodeServicer
+
