@@ -15,7 +15,7 @@ What changes, and why responses stay the same:
   decoding properties nobody reads. A property with a malformed signature then fails in `Analyze`, which
   decodes as the SDK does, rather than in `Remediate`; the engine stops the update either way.
 * The runtime settings are still configured on every call (gRPC runs each call in a fresh
-  `contextvars.Context`), with the `Settings` signature looked up once.
+  `contextvars.Context`), from the environment read once instead of on every call.
 Everything else (`GetAnalyzerInfo`, `Configure`, `AnalyzeStack`, level mapping, error messages) is the
 SDK's code. `tests/policy_pack/test_servicer.py` compares both servicers' responses byte for byte over
 every fixture, every enforcement level and random properties.
@@ -58,26 +58,31 @@ SDK_SERVICER: Final = sdk._PolicyAnalyzerServicer
 
 
 @functools.cache
-def _settings_accepts_organization() -> bool:
-    # The SDK asks this on every call; the answer cannot change within a process.
-    return "organization" in signature(pulumi.runtime.Settings).parameters
+def _runtime_settings() -> tuple[tuple[tuple[str, Any], ...], dict[str, Any] | None]:
+    """What the SDK derives from the environment on every call (config, then `Settings` arguments,
+    with an `inspect.signature` lookup), derived once: the pack's environment is fixed at its start."""
+    config = tuple(pulumi.runtime.get_config_env().items())
+    if not ("PULUMI_PROJECT" in os.environ and "PULUMI_STACK" in os.environ and "PULUMI_DRY_RUN" in os.environ):
+        return config, None
+    settings_args: dict[str, Any] = {
+        "project": os.environ["PULUMI_PROJECT"],
+        "stack": os.environ["PULUMI_STACK"],
+        "dry_run": os.environ["PULUMI_DRY_RUN"] == "true",
+    }
+    if "organization" in signature(pulumi.runtime.Settings).parameters:
+        settings_args["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+    return config, settings_args
 
 
 class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
     """`_PolicyAnalyzerServicer` with one decode per request (see the module docstring)."""
 
     def _configure_runtime_settings(self) -> None:
-        # The SDK's own steps, in its order, minus the per-call signature lookup.
-        for key, value in pulumi.runtime.get_config_env().items():
+        # Still on every call: gRPC runs each call in a fresh contextvars.Context, where they live.
+        config, settings_args = _runtime_settings()
+        for key, value in config:
             pulumi.runtime.set_config(key, value)
-        if "PULUMI_PROJECT" in os.environ and "PULUMI_STACK" in os.environ and "PULUMI_DRY_RUN" in os.environ:
-            settings_args: dict[str, Any] = {
-                "project": os.environ["PULUMI_PROJECT"],
-                "stack": os.environ["PULUMI_STACK"],
-                "dry_run": os.environ["PULUMI_DRY_RUN"] == "true",
-            }
-            if _settings_accepts_organization():
-                settings_args["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+        if settings_args is not None:
             pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
 
     def _policies(self) -> list[Policy]:

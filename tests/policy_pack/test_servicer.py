@@ -9,19 +9,23 @@ their serialized responses must be equal.
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi
+import pulumi.runtime.settings as runtime_settings
 import pulumi_policy.policy as sdk
 import pytest
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 from registry_policies import servicer as pack_servicer
-from registry_policies.policies import RULE_TYPES
+from registry_policies.policies import RULE_TYPES, all_policies
 from registry_policies.servicer import SharedDecodeServicer
 
 from .fixtures import FIXTURES
@@ -182,6 +186,32 @@ def test_remediate_decodes_only_when_a_policy_remediates() -> None:
         sdk_service.Remediate(request, None)
     with pytest.raises(AssertionError):
         ours.Remediate(request, None)
+
+
+def test_runtime_settings_are_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each call configures Pulumi's runtime (project, stack, dry run, organization, config) as the SDK
+    does, though ours reads the environment once: compared in two fresh contexts, as gRPC runs calls."""
+    monkeypatch.setenv("PULUMI_PROJECT", "ml-registry")
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "false")
+    monkeypatch.setenv("PULUMI_ORGANIZATION", "ml-team")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"model-registry:location": "europe-west4"}))
+    pack_servicer._runtime_settings.cache_clear()
+
+    def observed(kind: type[Any]) -> tuple[Any, ...]:
+        service = kind("model-registry-guard", "0.0.1", all_policies(), EnforcementLevel.ADVISORY)
+        service.Analyze(_request("gcp:storage/bucket:Bucket", {"name": "b"}), None)
+        return (
+            runtime_settings.get_project(), runtime_settings.get_stack(), runtime_settings.is_dry_run(),
+            runtime_settings.get_organization(), pulumi.Config("model-registry").get("location"),
+        )
+
+    try:
+        expected = contextvars.Context().run(observed, sdk._PolicyAnalyzerServicer)
+        got = contextvars.Context().run(observed, SharedDecodeServicer)
+    finally:
+        pack_servicer._runtime_settings.cache_clear()
+    assert got == expected == ("ml-registry", "prod", False, "ml-team", "europe-west4")
 
 
 def test_install_swaps_the_servicer_only_for_the_pinned_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
