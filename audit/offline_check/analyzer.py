@@ -267,6 +267,7 @@ class PolicyPackClient:
         self.start_timeout = start_timeout
         self.call_timeout = call_timeout
         self.start_seconds: float | None = None
+        self.port: int | None = None  # the pack's gRPC port on 127.0.0.1 while it runs
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: Any = None
         self._channel: grpc.Channel | None = None
@@ -300,6 +301,7 @@ class PolicyPackClient:
             self.close()
             raise PackStartError(message) from None
         self.start_seconds = time.monotonic() - started
+        self.port = port
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         return self
@@ -353,6 +355,7 @@ class PolicyPackClient:
             if self._process.stdout is not None:
                 self._process.stdout.close()
             self._process = None
+        self.port = None
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

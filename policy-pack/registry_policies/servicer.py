@@ -12,8 +12,9 @@ What changes, and why responses stay the same:
   cannot judge the resource type (`RULE_TYPES`) is not called, since its `validate` would return
   before reporting anything.
 * `Remediate` returns the SDK's empty answer at once when no policy is at level `remediate`, instead of
-  decoding properties nobody reads. A property with a malformed signature then fails in `Analyze`, which
-  decodes as the SDK does, rather than in `Remediate`; the engine stops the update either way.
+  configuring the runtime and decoding properties for no code at all. A property with a malformed
+  signature then fails in `Analyze`, which decodes as the SDK does, rather than in `Remediate`; the
+  engine stops the update either way.
 * The runtime settings are still configured on every call (gRPC runs each call in a fresh
   `contextvars.Context`), from the environment read once instead of on every call.
 Everything else (`GetAnalyzerInfo`, `Configure`, `AnalyzeStack`, level mapping, error messages) is the
@@ -158,7 +159,7 @@ class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
                 self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
             ):
                 return super().Remediate(request, context)
-        self._configure_runtime_settings()
+        # No runtime settings either: nothing runs in this call, and its context ends with it.
         return proto.RemediateResponse()
 
 
