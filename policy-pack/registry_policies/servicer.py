@@ -34,7 +34,6 @@ from collections.abc import Mapping
 from inspect import isawaitable, signature
 from typing import Any, Final
 
-import pulumi
 import pulumi.runtime
 import pulumi_policy.policy as sdk
 from google.protobuf import json_format

@@ -6,6 +6,7 @@ time and at night.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ class Judgement:
     undetermined: tuple[Undetermined, ...] = ()
 
 
+@functools.cache  # the pack judges every resource once per rule: build this map once
 def _checks() -> dict[str, Check]:
     from .checks import access, images, repository, storage
 
