@@ -3,8 +3,9 @@
 Why: for every `Analyze` the SDK (1.21.0) turns the request's properties into Python
 (`MessageToDict`, `deserialize_properties`, the unknown-checking proxy) and the provider's too, once
 per policy, and on every call rebuilds the runtime settings with an `inspect.signature` lookup. With
-eleven policies that was 60% of the pack's CPU per resource, and because the engine asks about one
-resource at a time, the pack's CPU is the deployment's wait.
+eleven policies that was half the pack's CPU per resource (3.4 ms against 1.8 ms with this servicer, in
+benchmark 5), and because the engine asks about one resource at a time, the pack's CPU is the
+deployment's wait.
 
 What changes, and why responses stay the same:
 * `Analyze` decodes the request once and gives every policy the same read-only view (no policy of this
