@@ -205,6 +205,7 @@ PACKS = (
     ("**Model Registry Guard pack**", PACK_DIR),
 )
 CLIENTS = {"go": "Go engine-like client", "python": "our Python client"}
+ROUNDS = 3
 
 
 def run(count: int, *, out: Path) -> dict[str, Any]:
@@ -212,13 +213,21 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
     binary, why_not = engine_client(out)
     if binary is None:
         print(f"  engine-like Go client unavailable ({why_not}): timing with the Python client only", flush=True)
-    runs: list[PackRun] = []
     steal0 = steal_seconds()
-    for label, pack_dir in PACKS:
-        if binary is not None:
-            runs.append(measure_engine(label, pack_dir, items, binary, out / "b5"))
-        runs.append(measure(label, pack_dir, items))
+    # The engine-like runs are the goal's measure: every pack ROUNDS times, alternated, the median kept,
+    # so one slow moment of this shared VM neither makes nor breaks the verdict.
+    rounds: dict[str, list[PackRun]] = {label: [] for label, _ in PACKS}
+    for _ in range(ROUNDS if binary is not None else 0):
+        for label, pack_dir in PACKS:
+            assert binary is not None
+            rounds[label].append(measure_engine(label, pack_dir, items, binary, out / "b5"))
+    runs = [sorted(rs, key=lambda r: r.total_s)[len(rs) // 2] for rs in rounds.values() if rs]
+    runs += [measure(label, pack_dir, items) for label, pack_dir in PACKS]
     steal = steal_seconds() - steal0
+    if binary is not None:
+        print("  engine-like rounds, total s: " + "; ".join(
+            f"{label.strip('*')}: " + ", ".join(f"{r.total_s:.2f}" for r in rs) for label, rs in rounds.items()),
+            flush=True)
     ours = [r for r in runs if r.label == PACKS[-1][0]]
     _cross_check(items, next(r for r in ours if r.client == "python"))
     by = {(r.label, r.client): r for r in runs}
@@ -243,7 +252,7 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
               "total", "per resource median / p95", "pack CPU per resource", "client CPU per resource",
               "violations"]
     table = print_table(f"5. Policy pack throughput ({count:,} resources, real pack processes over gRPC, "
-                        f"engine order)", rows, header)
+                        f"engine order; Go rows: the median of {ROUNDS} alternated rounds)", rows, header)
     headline = next((r for r in ours if r.client == "go"), ours[-1])
     start_s = median([r.start_s for r in ours])
     goals = [["pack start (spawn to port line)", f"{start_s:.2f} s", f"< {START_GOAL_S:.0f} s",
@@ -270,6 +279,7 @@ def run(count: int, *, out: Path) -> dict[str, Any]:
         "headline_client": headline.client, "median_ms": median(headline.per) * 1000,
         "violations": headline.violations, "remediations": headline.remediations, "steal_s": steal,
         "engine_client": str(binary) if binary else why_not,
+        "engine_rounds_s": {label: [r.total_s for r in rs] for label, rs in rounds.items()},
         "packs": [{k: v for k, v in vars(p).items() if k != "per"} | {"total_s": p.total_s,
                   "median_ms": median(p.per) * 1000} for p in runs],
         "table": table,
