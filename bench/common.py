@@ -94,19 +94,23 @@ def cpu_seconds_of(pid: int | None) -> float:
         return 0.0
 
 
+def _cpu_jiffies() -> list[int]:
+    """The all-CPU line of /proc/stat: user nice system idle iowait irq softirq steal ..."""
+    return [int(p) for p in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def steal_seconds() -> float:
     """CPU time the hypervisor gave to other guests while this VM wanted it (all CPUs, /proc/stat):
     wall-clock figures taken while it grows are slower than the code is."""
     try:
-        return int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8]) / os.sysconf("SC_CLK_TCK")
+        return _cpu_jiffies()[7] / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
 
 
 def busy_cores() -> tuple[float, float]:
     """(busy jiffies, total jiffies) over all CPUs, to tell how loaded the box was during a run."""
-    parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    values = [int(p) for p in parts]
+    values = _cpu_jiffies()
     idle = values[3] + values[4]
     return float(sum(values) - idle), float(sum(values))
 
