@@ -263,8 +263,9 @@ _RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
-DEPLOY_RULES: tuple[Rule, ...] = tuple(r for r in _RULES if r.deploy_time)
+# Ordered by id: the order of the pack's policies, their diagnostics and every report's rule list.
+RULES: dict[str, Rule] = {rule.id: rule for rule in sorted(_RULES, key=lambda r: r.id)}
+DEPLOY_RULES: tuple[Rule, ...] = tuple(r for r in RULES.values() if r.deploy_time)
 
 
 def rule(rule_id: str) -> Rule:
