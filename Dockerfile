@@ -20,8 +20,7 @@ COPY pyproject.toml uv.lock README.md ./
 COPY audit ./audit
 COPY model_registry ./model_registry
 COPY localdev ./localdev
-COPY policy-pack/rule_catalogue ./policy-pack/rule_catalogue
-COPY policy-pack/registry_policies ./policy-pack/registry_policies
+COPY policy-pack/registry_guard ./policy-pack/registry_guard
 RUN uv sync --frozen --no-dev --no-editable
 
 # --- runtime: the virtualenv only, run as an unprivileged user ---------------------------------------------

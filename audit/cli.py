@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from rule_catalogue.settings import Settings, SettingsError
+from registry_guard.catalogue.settings import Settings, SettingsError
 
 from . import __version__
 from .formats import FORMATS, write_reports

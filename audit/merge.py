@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rule_catalogue.rules import SEVERITY_ORDER
+from registry_guard.catalogue.rules import SEVERITY_ORDER
 
 from .report import Report, ReportFinding, ScanError, Waiver, report_from_json
 

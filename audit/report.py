@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from rule_catalogue.findings import Finding, Undetermined
-from rule_catalogue.model import Image, RegistryState, Repository, is_unknown
-from rule_catalogue.rules import RULES, SEVERITY_ORDER
+from registry_guard.catalogue.findings import Finding, Undetermined
+from registry_guard.catalogue.model import Image, RegistryState, Repository, is_unknown
+from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER
 
 from . import __version__
 

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rule_catalogue.findings import Finding, Undetermined
-from rule_catalogue.judge import judge, judge_drift, judge_history
-from rule_catalogue.model import RegistryState
-from rule_catalogue.rules import RULES
-from rule_catalogue.settings import Settings
+from registry_guard.catalogue.findings import Finding, Undetermined
+from registry_guard.catalogue.judge import judge, judge_drift, judge_history
+from registry_guard.catalogue.model import RegistryState
+from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.settings import Settings
 
 from .report import Report, ScanError, Waiver, build_report, inventory_of
 from .sharding import in_shard

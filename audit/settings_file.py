@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rule_catalogue.rules import RULES
-from rule_catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
+from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
 
 from .input_files import load_document
 

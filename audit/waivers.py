@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rule_catalogue.rules import RULES
+from registry_guard.catalogue.rules import RULES
 
 from .input_files import load_document
 from .report import ReportFinding, Waiver

@@ -10,7 +10,7 @@ Two clients send the same prebuilt requests: `bench/engine_client` (Go and grpc-
 from Debian's packages) and our Python `PolicyPackClient` stub. The Go client is the headline: with the
 Python one, on 2 cores, its own ~0.3 ms of CPU per call is counted as the pack's wait. Beside our pack
 run a bare gRPC Analyzer (what a Python round trip costs) and the same policies on pulumi-policy's own
-servicer (what the pack cost before `registry_policies.servicer`), through the same launcher and clients.
+servicer (what the pack cost before `registry_guard.pack.servicer`), through the same launcher and clients.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
-from registry_policies.policies import STACK_RULES
+from registry_guard.pack.policies import STACK_RULES
 
 from audit.offline_check.analyzer import PolicyPackClient, Resource
 

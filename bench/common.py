@@ -36,7 +36,7 @@ def use_bytecode_cache() -> bool:
 WARM_IMPORTS = ("audit.cli", "audit.scan", "audit.report", "audit.formats", "audit.waivers",
                 "audit.settings_file", "audit.sources.oci", "audit.sources.artifact_registry",
                 "audit.formats.json_report", "bench.floor", "bench.skopeo_baseline", "bench.delay_proxy",
-                "rule_catalogue.judge", "google.auth.transport.requests", "pulumi.policy", "pulumi_policy")
+                "registry_guard.catalogue.judge", "google.auth.transport.requests", "pulumi.policy", "pulumi_policy")
 
 
 def warm_bytecode() -> float:

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
-from rule_catalogue.container_registry import container_registry_bucket_name
+from registry_guard.catalogue.container_registry import container_registry_bucket_name
 
 ENV = "STORAGE_EMULATOR_HOST"
 

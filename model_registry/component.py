@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
-from rule_catalogue.container_registry import container_registry_host
+from registry_guard.catalogue.container_registry import container_registry_host
 
 from model_registry.config import ArtifactRegistryConfig, GcrConfig, Members, RegistryConfig, RepositorySpec
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rule_catalogue.principals import parse_member, validate_member
+from registry_guard.catalogue.principals import parse_member, validate_member
 
 Backend = Literal["artifact-registry", "gcr"]
 BACKENDS: tuple[Backend, ...] = ("artifact-registry", "gcr")

@@ -1,13 +1,13 @@
 """Model Registry Guard policy pack entry point.
 
 Why so thin: `PolicyPack(...)` starts the gRPC server and never returns, so everything testable lives in
-`registry_policies` and this file only hands the policies over. Never print to stdout here: the engine
+`registry_guard.pack` and this file only hands the policies over. Never print to stdout here: the engine
 reads the port from the first stdout line.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-from registry_policies import servicer
-from registry_policies.policies import all_policies
+from registry_guard.pack import servicer
+from registry_guard.pack.policies import all_policies
 
 servicer.install()  # decode each request once, not once per policy (the SDK's own servicer otherwise)
 PolicyPack(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from rule_catalogue.rules import RULES, SEVERITY_ORDER
+from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver

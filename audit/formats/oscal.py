@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rule_catalogue.rules import RULES, FrameworkRef
+from registry_guard.catalogue.rules import RULES, FrameworkRef
 
 from .. import __version__
 from ..report import Report, ReportFinding

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from rule_catalogue.rules import RULES, SEVERITY_ORDER, Rule
+from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER, Rule
 
 from .. import __version__
 from ..report import Report, ReportFinding

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rule_catalogue.findings import Finding
+from registry_guard.catalogue.findings import Finding
 
 from .analyzer import PolicyPackClient, Remediation, Resource, Violation
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rule_catalogue.findings import Undetermined
-from rule_catalogue.rules import DEPLOY_RULES
+from registry_guard.catalogue.findings import Undetermined
+from registry_guard.catalogue.rules import DEPLOY_RULES
 
 from ..input_files import load_document
 from ..report import Report, build_report

@@ -24,7 +24,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import artifactregistry_v1
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import duration_pb2, json_format
-from rule_catalogue.model import (
+from registry_guard.catalogue.model import (
     CleanupCondition,
     CleanupPolicy,
     Condition,

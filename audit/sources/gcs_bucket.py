@@ -14,8 +14,8 @@ from typing import Any, Final, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]  # untyped; namespace shared with typed google.cloud packages
-from rule_catalogue.container_registry import container_registry_of_bucket
-from rule_catalogue.model import (
+from registry_guard.catalogue.container_registry import container_registry_of_bucket
+from registry_guard.catalogue.model import (
     UNKNOWN,
     Bucket,
     Condition,
@@ -26,7 +26,7 @@ from rule_catalogue.model import (
     ResourceRef,
     Unknown,
 )
-from rule_catalogue.principals import acl_entity_to_member
+from registry_guard.catalogue.principals import acl_entity_to_member
 
 from audit.sources.errors import SourceError
 

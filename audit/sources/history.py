@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from rule_catalogue.checks.history import is_unread
-from rule_catalogue.model import Image, ResourceRef
+from registry_guard.catalogue.checks.history import is_unread
+from registry_guard.catalogue.model import Image, ResourceRef
 
 SNAPSHOT_FORMAT = 1
 _DIR = "snapshots"

@@ -26,7 +26,7 @@ from typing import Any, Final, overload
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
-from rule_catalogue.model import Image, RegistryState, ResourceRef
+from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 
 from audit.sharding import in_shard
 from audit.sources.errors import SourceError

@@ -1,6 +1,6 @@
 """Declared state: a `pulumi stack export` file (deployment version 3) as the normalized model.
 
-The pack's adapter (`registry_policies.adapter`) turns each resource's properties into the model, so
+The pack's adapter (`registry_guard.pulumi_properties.adapter`) turns each resource's properties into the model, so
 "declared" means exactly what the policy pack judged at deploy time. Outputs are laid over inputs:
 after `pulumi up` they carry what the provider filled in (project, full names).
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from registry_policies.adapter import adapt
-from rule_catalogue.findings import Finding
-from rule_catalogue.model import RegistryState
+from registry_guard.catalogue.findings import Finding
+from registry_guard.catalogue.model import RegistryState
+from registry_guard.pulumi_properties.adapter import adapt
 
 from audit.input_files import load_document
 

@@ -6,12 +6,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from registry_policies.adapter import BUCKET, CONTAINER_REGISTRY, adapt
-from rule_catalogue.container_registry import (
+from registry_guard.catalogue.container_registry import (
     ContainerRegistryBucket,
     container_registry_bucket_name,
     container_registry_of_bucket,
 )
+from registry_guard.pulumi_properties.adapter import BUCKET, CONTAINER_REGISTRY, adapt
 
 from audit.sources.gcs_bucket import read_gcr_bucket
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
-from rule_catalogue.checks.cleanup import unprotected_deletes, would_delete
-from rule_catalogue.judge import judge, judge_history
-from rule_catalogue.model import (
+from registry_guard.catalogue.checks.cleanup import unprotected_deletes, would_delete
+from registry_guard.catalogue.judge import judge, judge_history
+from registry_guard.catalogue.model import (
     CleanupCondition,
     CleanupPolicy,
     Image,
@@ -17,7 +17,7 @@ from rule_catalogue.model import (
     Repository,
     ResourceRef,
 )
-from rule_catalogue.settings import Settings
+from registry_guard.catalogue.settings import Settings
 
 from audit.sources.artifact_registry import scan_artifact_registry
 from localdev.artifact_registry_fake import ArtifactRegistryFake, FakeDockerImage, cleanup_policy, fake_digest

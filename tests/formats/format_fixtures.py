@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rule_catalogue.findings import Undetermined
-from rule_catalogue.rules import RULES
+from registry_guard.catalogue.findings import Undetermined
+from registry_guard.catalogue.rules import RULES
 
 from audit.report import Report, ReportFinding, ScanError, Waiver, report_from_json
 

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
-from rule_catalogue.rules import RULES
+from registry_guard.catalogue.rules import RULES
 
 from audit.formats import sarif
 from audit.report import Report, ReportFinding

@@ -1,23 +1,15 @@
-"""Shared fixtures for the policy pack tests.
-
-Why `policy-pack/` goes on sys.path: the pack is a folder `pulumi policy publish` ships as is, not an
-installed package; the engine runs it with that folder as the program directory, so its imports
-(`registry_policies`, `rule_catalogue`) resolve from there. The tests import it the same way.
-"""
+"""Shared fixtures for the policy pack tests: the real pack process, started as the engine starts it."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
-if str(PACK_DIR) not in sys.path:
-    sys.path.insert(0, str(PACK_DIR))
+from audit.offline_check.analyzer import PolicyPackClient
 
-from audit.offline_check.analyzer import PolicyPackClient  # noqa: E402
+PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Run policies in-process through the servicer the pack process serves with (`registry_policies.servicer`).
+"""Run policies in-process through the servicer the pack process serves with (`registry_guard.pack.servicer`).
 
 Why the servicer and not `policy.validate`: it applies the proxy that raises on unknowns, maps
 enforcement levels (REMEDIATE -> MANDATORY, unknown -> ADVISORY) and prefixes descriptions exactly as
@@ -16,8 +16,8 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
-from registry_policies.policies import all_policies
-from registry_policies.servicer import SharedDecodeServicer
+from registry_guard.pack.policies import all_policies
+from registry_guard.pack.servicer import SharedDecodeServicer
 
 from audit.offline_check.analyzer import level_name
 

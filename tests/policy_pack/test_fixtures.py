@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rule_catalogue.rules import DEPLOY_RULES
+from registry_guard.catalogue.rules import DEPLOY_RULES
 
 from .fixtures import FIXTURES, STACK_FIXTURES, Expected, StackItem
 from .harness import Diagnostic, analyze, analyze_stack

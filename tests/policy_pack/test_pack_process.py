@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from rule_catalogue.rules import DEPLOY_RULES
+from registry_guard.catalogue.rules import DEPLOY_RULES
 
 from audit.offline_check.analyzer import PackStartError, PolicyConfigError, PolicyPackClient, Resource
 

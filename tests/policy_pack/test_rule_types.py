@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from registry_policies.adapter import adapt
-from registry_policies.policies import RULE_TYPES
-from rule_catalogue.judge import judge
-from rule_catalogue.rules import DEPLOY_RULES
-from rule_catalogue.settings import Settings
+from registry_guard.catalogue.judge import judge
+from registry_guard.catalogue.rules import DEPLOY_RULES
+from registry_guard.catalogue.settings import Settings
+from registry_guard.pack.policies import RULE_TYPES
+from registry_guard.pulumi_properties.adapter import adapt
 
 from .fixtures import FIXTURES
 

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
-from registry_policies import servicer as pack_servicer
-from registry_policies.policies import RULE_TYPES, all_policies
-from registry_policies.servicer import SharedDecodeServicer
+from registry_guard.pack import servicer as pack_servicer
+from registry_guard.pack.policies import RULE_TYPES, all_policies
+from registry_guard.pack.servicer import SharedDecodeServicer
 
 from .fixtures import FIXTURES
 from .harness import servicer, struct, urn

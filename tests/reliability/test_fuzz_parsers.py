@@ -20,9 +20,9 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rule_catalogue.findings import Finding
-from rule_catalogue.model import Image, RegistryState, ResourceRef
-from rule_catalogue.settings import Settings, SettingsError
+from registry_guard.catalogue.findings import Finding
+from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
+from registry_guard.catalogue.settings import Settings, SettingsError
 
 from audit.formats.json_report import validate
 from audit.report import ScanError, build_report, inventory_of, report_from_json

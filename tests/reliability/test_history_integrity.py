@@ -20,7 +20,7 @@ from localdev.oci_registry import LocalRegistry
 _WRITER = """
 import sys
 from datetime import UTC, datetime
-from rule_catalogue.model import Image, ResourceRef
+from registry_guard.catalogue.model import Image, ResourceRef
 from audit.sources.history import LocalHistory, Snapshot
 history, n = LocalHistory(__import__("pathlib").Path(sys.argv[1])), int(sys.argv[2])
 repo = ResourceRef("repository", "127.0.0.1:5000")

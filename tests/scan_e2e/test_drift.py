@@ -81,6 +81,6 @@ def test_secret_values_are_unknown_not_guessed() -> None:
         "inputs": {"project": "p", "location": "l", "repository": "r", "role": "roles/artifactregistry.reader",
                    "member": secret}}]}}
     [grant] = parse_stack_export(doc).state.grants
-    from rule_catalogue.model import is_unknown
+    from registry_guard.catalogue.model import is_unknown
 
     assert is_unknown(grant.member)

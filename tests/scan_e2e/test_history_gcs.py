@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rule_catalogue.model import Image, ResourceRef
+from registry_guard.catalogue.model import Image, ResourceRef
 
 from audit.sources.history import GcsHistory, Snapshot
 from localdev.gcs_emulator import GcsEmulator, create_bucket

@@ -27,7 +27,7 @@ from google.api_core import exceptions as gexc
 from google.protobuf import duration_pb2
 from hypothesis import given
 from hypothesis import strategies as st
-from rule_catalogue.model import (
+from registry_guard.catalogue.model import (
     CleanupCondition,
     CleanupPolicy,
     Condition,

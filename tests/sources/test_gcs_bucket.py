@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 from oci_stubs import Reply, StubServer
-from rule_catalogue.model import (
+from registry_guard.catalogue.model import (
     Bucket,
     Condition,
     Grant,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from oci_stubs import ISSUED, SECRET, Reply, Seeded, StubServer, json_reply, registry_proxy, token_proxy
-from rule_catalogue.model import ResourceRef
+from registry_guard.catalogue.model import ResourceRef
 
 from audit.sources.oci import (
     BearerChallenge,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from rule_catalogue.settings import DEFAULT_VERSION_TAG_PATTERN
+from registry_guard.catalogue.settings import DEFAULT_VERSION_TAG_PATTERN
 from stack_helpers import AR_REPOSITORY, MAIN_PROGRAM, REPO_ROOT
 
 from audit.sources.stack_program import run_stack_program

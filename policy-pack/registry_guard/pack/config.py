@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pulumi_policy import PolicyConfigSchema
-from rule_catalogue.settings import SETTINGS_SCHEMA, Settings
+
+from registry_guard.catalogue.settings import SETTINGS_SCHEMA, Settings
 
 # Which settings each rule reads (rules not listed take no settings).
 POLICY_SETTINGS: Final[dict[str, tuple[str, ...]]] = {
@@ -53,7 +54,7 @@ def _plain(value: Any) -> Any:
 def settings_from_config(config: Mapping[str, Any] | None) -> Settings:
     """`Settings` from `args.get_config()`; missing keys take the catalogue's defaults.
 
-    Raises `rule_catalogue.settings.SettingsError` for a value the schema could not catch (an invalid
+    Raises `registry_guard.catalogue.settings.SettingsError` for a value the schema could not catch (an invalid
     regular expression when the engine skipped format checks).
     """
     plain = _plain(config or {})

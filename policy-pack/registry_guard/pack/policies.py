@@ -1,7 +1,7 @@
 """One CrossGuard policy per deploy-time rule of the catalogue, named exactly by the rule's id.
 
 Every policy carries the catalogue's metadata (severity, default enforcement, description, remediation
-steps, framework, url, tags) and judges through `rule_catalogue.judge` for its own rule only.
+steps, framework, url, tags) and judges through `registry_guard.catalogue.judge` for its own rule only.
 
 Undetermined results (a preview-time unknown the rule needs, an image whose tags are computed): the policy
 first reports every violation it can prove, then raises `NotJudged`, a subclass of pulumi_policy's
@@ -30,13 +30,13 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rule_catalogue.findings import Finding, Undetermined
-from rule_catalogue.judge import judge
-from rule_catalogue.model import IamDeclaration, RegistryState
-from rule_catalogue.rules import DEPLOY_RULES, Rule
-from rule_catalogue.settings import Settings, SettingsError
 
-from .adapter import (
+from registry_guard.catalogue.findings import Finding, Undetermined
+from registry_guard.catalogue.judge import judge
+from registry_guard.catalogue.model import IamDeclaration, RegistryState
+from registry_guard.catalogue.rules import DEPLOY_RULES, Rule
+from registry_guard.catalogue.settings import Settings, SettingsError
+from registry_guard.pulumi_properties.adapter import (
     ACL_TYPES,
     BUCKET,
     CONTAINER_REGISTRY,
@@ -50,6 +50,7 @@ from .adapter import (
     adapt,
     iam_declarations,
 )
+
 from .config import config_schema, settings_from_config
 from .remediation import REMEDIATIONS
 

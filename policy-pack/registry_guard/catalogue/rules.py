@@ -2,7 +2,7 @@
 
 The ids are the product's public contract (`shared/reference/rule-catalogue.md`): the policy pack
 registers a policy under each deploy-time id and the audit reports findings under the same ids.
-Logic lives in `rule_catalogue.checks`; this module only says what each rule means.
+Logic lives in `registry_guard.catalogue.checks`; this module only says what each rule means.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from .adapter import AR_REPOSITORY, BUCKET, SENTINELS
+from registry_guard.pulumi_properties.adapter import AR_REPOSITORY, BUCKET, SENTINELS
 
 
 def plain(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Pulumi resource properties (engine wire names, camelCase) -> a partial `rule_catalogue` RegistryState.
+"""Pulumi resource properties (engine wire names, camelCase) -> a partial `registry_guard.catalogue` RegistryState.
 
 Why an adapter and not rules: the same catalogue judges the live registry at night, so the pack only
 translates shapes. Every field is read through `_read`, which turns a preview-time unknown (whether
@@ -25,14 +25,15 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
 )
-from rule_catalogue.container_registry import (
+
+from registry_guard.catalogue.container_registry import (
     ContainerRegistryBucket,
     container_registry_bucket_name,
     container_registry_host,
     container_registry_of_bucket,
 )
-from rule_catalogue.findings import Finding, Undetermined
-from rule_catalogue.model import (
+from registry_guard.catalogue.findings import Finding, Undetermined
+from registry_guard.catalogue.model import (
     UNKNOWN,
     Bucket,
     CleanupCondition,
@@ -51,7 +52,7 @@ from rule_catalogue.model import (
     Unknown,
     is_unknown,
 )
-from rule_catalogue.principals import acl_entity_to_member
+from registry_guard.catalogue.principals import acl_entity_to_member
 
 SENTINELS: Final = frozenset(
     {

@@ -1,0 +1,1 @@
+"""Pulumi resource properties (engine wire names) to the catalogue's normalized model."""
