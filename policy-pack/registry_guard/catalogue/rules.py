@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["low", "medium", "high", "critical"]
+from .severity import SEVERITIES, Severity, severity_rank
+
 Enforcement = Literal["advisory", "mandatory", "remediate", "disabled"]
 Where = Literal["deploy", "live", "history", "declared"]
 
-SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+SEVERITY_ORDER: dict[str, int] = {s: severity_rank(s) for s in SEVERITIES}
 
 
 @dataclass(frozen=True)

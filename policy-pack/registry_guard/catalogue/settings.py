@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .names import LABEL_KEY_PATTERN
+
 # Semantic versioning with an optional `v` and pre-release part; Docker tags cannot carry `+build`.
 DEFAULT_VERSION_TAG_PATTERN = (
     r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
@@ -30,7 +32,7 @@ SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
     },
     "requiredLabels": {
         "type": "array",
-        "items": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,62}$"},
+        "items": {"type": "string", "pattern": LABEL_KEY_PATTERN},
         "default": list(DEFAULT_REQUIRED_LABELS),
         "description": "Labels every repository carries.",
     },
