@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from registry_guard.catalogue.names import is_label_key, is_repository_id
 from registry_guard.catalogue.principals import parse_member, validate_member
 
 Backend = Literal["artifact-registry", "gcr"]
@@ -52,12 +53,10 @@ ALLOWED_KEYS = (*COMMON_KEYS, *AR_KEYS, *GCR_KEYS)
 
 MEMBER_KEYS = ("readers", "writers", "admins")
 
-_REPO_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _ZONE_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 # Project ids: 6-30 chars; legacy domain-scoped ids look like example.com:my-project.
 _PROJECT_RE = re.compile(r"^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE_RE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _TAG_PREFIX_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _KMS_RE = re.compile(
@@ -366,7 +365,7 @@ def _labels(value: Any, key: str) -> dict[str, str]:
     for label_key, label_value in value.items():
         if (
             not isinstance(label_key, str)
-            or not _LABEL_KEY_RE.fullmatch(label_key)
+            or not is_label_key(label_key)
             or label_key.startswith("goog")
         ):
             raise ConfigError(
@@ -413,7 +412,7 @@ def _repositories(reader: _Reader, stack_labels: Mapping[str, str]) -> tuple[Rep
         if extra:
             raise ConfigError(f"{where}.{extra[0]}: unknown field; allowed: name, description, labels")
         name = entry.get("name")
-        if not isinstance(name, str) or not _REPO_ID_RE.fullmatch(name):
+        if not isinstance(name, str) or not is_repository_id(name):
             raise ConfigError(
                 f"{where}.name: {name!r} is not a repository id; use 1-63 lowercase letters, digits and -, "
                 "starting with a letter and not ending with -"
