@@ -20,6 +20,10 @@ over all matches or, with `per_url=True`, separately for each distinct method + 
 The first matching rule with faults left wins; requests no rule claims are forwarded unchanged.
 A `hook(method, path, headers)` runs before the plan and may answer instead (e.g. a stub that
 demands a bearer token): it returns (status, headers, body) or None to carry on.
+
+In front of a Google API stand-in, answer with `google_error(code)`: Google's JSON error envelope,
+which google.api_core turns into the exception that matches the code; `Recorded.param` reads a
+request's query (e.g. whether it carried a `pageToken`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+from localdev.artifact_registry_fake import error_body
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                          "upgrade", "content-length"})
@@ -62,6 +68,14 @@ def status(code: int, *, retry_after: str | int | None = None, body: bytes | Non
         body = (b'{"errors":[{"code":"UNAVAILABLE","message":"injected"}],'
                 b'"error":{"code":%d,"message":"injected fault","status":"UNAVAILABLE"}}' % code)
     return Fault("status", status=code, headers=headers, body=body, content_type=content_type)
+
+
+def google_error(code: int, message: str | None = None, *, retry_after: str | int | None = None) -> Fault:
+    """Answer `code` without asking the upstream, with the body a Google JSON API sends for it:
+    `{"error": {"code", "message", "status"}}`, the status name being the one that goes with the code."""
+    text = message if message is not None else f"Injected fault {code}."
+    return status(code, retry_after=retry_after, body=error_body(code, text),
+                  content_type="application/json; charset=UTF-8")
 
 
 def reset() -> Fault:
@@ -137,6 +151,17 @@ class Recorded:
     @property
     def route(self) -> str:
         return self.path.split("?", 1)[0]
+
+    @property
+    def query(self) -> dict[str, tuple[str, ...]]:
+        """The query's parameters, decoded, each with every value it was given."""
+        parsed = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        return {key: tuple(values) for key, values in parsed.items()}
+
+    def param(self, key: str) -> str | None:
+        """The first value of query parameter `key`, or None when the request did not carry it."""
+        values = self.query.get(key)
+        return values[0] if values else None
 
 
 Reply = tuple[int, Mapping[str, str], bytes]
@@ -384,6 +409,6 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
 
 __all__ = [
-    "Fault", "FaultProxy", "Hook", "Recorded", "Reply", "Rule", "latency", "malformed_json", "replace_body", "reset",
-    "reset_mid_body", "stall", "status", "truncated_json", "wrong_content_type",
+    "Fault", "FaultProxy", "Hook", "Recorded", "Reply", "Rule", "google_error", "latency", "malformed_json",
+    "replace_body", "reset", "reset_mid_body", "stall", "status", "truncated_json", "wrong_content_type",
 ]
