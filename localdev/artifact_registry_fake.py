@@ -12,7 +12,8 @@ strings, Google's ``{"error": {...}}`` envelope) for the four calls the audit ma
 
 (paths and methods as in the client's ``transports/rest_base.py``). Every other method is
 refused with 405, and every request is recorded so a test can prove the audit stayed read-only.
-A `fault_hook` may answer any request with a 429/500/503, malformed JSON or added latency.
+It answers only as the real API would: to inject faults (429/500/503, malformed JSON, latency,
+resets), put `localdev.fault_proxy.FaultProxy` in front of it and point the client at the proxy.
 Images are served one page at a time from whatever Sequence holds them; `SyntheticImages`
 computes them from their index, so 100k images cost no memory.
 
@@ -35,7 +36,7 @@ import re
 import secrets
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -428,7 +429,7 @@ class FakeEstate:
 
 
 # --------------------------------------------------------------------------------------------
-# Requests, faults
+# Requests and errors
 # --------------------------------------------------------------------------------------------
 
 
@@ -441,52 +442,6 @@ class RecordedRequest:
     def param(self, key: str) -> str | None:
         values = self.query.get(key)
         return values[0] if values else None
-
-
-@dataclass(frozen=True)
-class Fault:
-    """What a fault hook wants instead of the normal answer.
-
-    `status=None` with a `delay` only slows the request down (latency injection); otherwise
-    the fake answers `status` with `body` (default: Google's JSON error for that status).
-    """
-
-    status: int | None = 503
-    body: bytes | None = None
-    delay: float = 0.0
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def malformed_json() -> Fault:
-        return Fault(status=200, body=b'{"dockerImages": [{"name": ')
-
-    @staticmethod
-    def latency(seconds: float) -> Fault:
-        return Fault(status=None, delay=seconds)
-
-
-FaultHook = Callable[[RecordedRequest], Fault | None]
-
-
-def fail_times(
-    times: int,
-    fault: Fault,
-    when: Callable[[RecordedRequest], bool] = lambda request: True,
-) -> FaultHook:
-    """A hook that answers `fault` to the first `times` requests matching `when`, then nothing."""
-    lock = threading.Lock()
-    left = [times]
-
-    def hook(request: RecordedRequest) -> Fault | None:
-        if not when(request):
-            return None
-        with lock:
-            if left[0] <= 0:
-                return None
-            left[0] -= 1
-        return fault
-
-    return hook
 
 
 class _ApiError(Exception):
@@ -513,9 +468,8 @@ class ArtifactRegistryFake:
     Use as a context manager; `endpoint` is what the client's `api_endpoint` should be.
     """
 
-    def __init__(self, estate: FakeEstate | None = None, *, fault_hook: FaultHook | None = None) -> None:
+    def __init__(self, estate: FakeEstate | None = None) -> None:
         self.estate = estate if estate is not None else FakeEstate()
-        self.fault_hook = fault_hook
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._token_key = secrets.token_bytes(16)
@@ -757,19 +711,6 @@ def _make_handler(fake: ArtifactRegistryFake) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             request = self._recorded()
-            hook = fake.fault_hook
-            fault = hook(request) if hook is not None else None
-            if fault is not None:
-                if fault.delay:
-                    threading.Event().wait(fault.delay)
-                if fault.status is not None:
-                    body = (
-                        fault.body
-                        if fault.body is not None
-                        else error_body(fault.status, f"Injected fault {fault.status}.")
-                    )
-                    self._send(fault.status, body, fault.headers)
-                    return
             try:
                 payload = fake.handle_get(request)
             except _ApiError as err:

@@ -8,6 +8,7 @@ import socket
 import urllib.error
 import urllib.request
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -48,12 +49,11 @@ from audit.sources.errors import SourceError
 from localdev.artifact_registry_fake import (
     ArtifactRegistryFake,
     FakeEstate,
-    Fault,
     RecordedRequest,
     SyntheticImages,
-    fail_times,
     iter_read_only_violations,
 )
+from localdev.fault_proxy import FaultProxy, Recorded, Rule, google_error, malformed_json, replace_body
 
 warnings.filterwarnings("ignore", category=FutureWarning, module="google.*")
 
@@ -92,13 +92,30 @@ def fake_for() -> Iterator[Callable[[FakeEstate], ArtifactRegistryFake]]:
 
 
 @pytest.fixture
+def proxy_for() -> Iterator[Callable[[ArtifactRegistryFake], FaultProxy]]:
+    """A fault proxy in front of a fake: it answers its plan's faults itself and records every
+    request, faulted or forwarded, so a test counts attempts on the proxy, not on the fake."""
+    started: list[FaultProxy] = []
+
+    def start(fake: ArtifactRegistryFake) -> FaultProxy:
+        proxy = FaultProxy(fake.endpoint).start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+@pytest.fixture
 def standard() -> StandardEstate:
     return standard_estate()
 
 
-def scan(fake: ArtifactRegistryFake, **kwargs: Any) -> ArtifactRegistryScan:
+def scan(server: ArtifactRegistryFake | FaultProxy, **kwargs: Any) -> ArtifactRegistryScan:
     kwargs.setdefault("retry_deadline", 5.0)
-    return scan_artifact_registry(PROJECT, LOCATION, endpoint=fake.endpoint, **kwargs)
+    endpoint = server.url if isinstance(server, FaultProxy) else server.endpoint
+    return scan_artifact_registry(PROJECT, LOCATION, endpoint=endpoint, **kwargs)
 
 
 def ref(name: str) -> ResourceRef:
@@ -107,6 +124,17 @@ def ref(name: str) -> ResourceRef:
 
 def image_requests(fake: ArtifactRegistryFake, repository: str) -> list[RecordedRequest]:
     return [r for r in fake.requests if r.path == f"/v1/{repository}/dockerImages"]
+
+
+def proxied_image_requests(proxy: FaultProxy, repository: str) -> list[Recorded]:
+    return [r for r in proxy.requests if r.route == f"/v1/{repository}/dockerImages"]
+
+
+# Paths (with query) the proxy's rules search: a ListDockerImages call for a later page, any
+# ListDockerImages call, and a ListRepositories call.
+LATER_IMAGE_PAGE = r"/dockerImages\?(.*&)?pageToken=[^&]"
+ANY_IMAGE_PAGE = r"/dockerImages(\?|$)"
+REPOSITORY_LISTING = r"/repositories(\?|$)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,41 +326,45 @@ def test_missing_repository_is_an_error_and_the_rest_is_read(
 
 def test_transient_503_and_429_are_retried_to_success(
     fake_for: Callable[[FakeEstate], ArtifactRegistryFake],
+    proxy_for: Callable[[ArtifactRegistryFake], FaultProxy],
 ) -> None:
     standard = standard_estate(big_images=1_500)
     assert standard.big is not None
-    fake = fake_for(standard.estate)
-    second_page = fail_times(
-        2, Fault(503), lambda r: r.path.endswith("/dockerImages") and bool(r.param("pageToken"))
-    )
-    iam_once = fail_times(1, Fault(429), lambda r: r.path.endswith(":getIamPolicy"))
-    listing_once = fail_times(1, Fault(503), lambda r: r.path.endswith("/repositories"))
-    fake.fault_hook = lambda r: second_page(r) or iam_once(r) or listing_once(r)
+    proxy = proxy_for(fake_for(standard.estate))
+    proxy.plan = [
+        Rule(google_error(503), path=LATER_IMAGE_PAGE, times=2),
+        Rule(google_error(429), path=":getIamPolicy", times=1),
+        Rule(google_error(503), path=REPOSITORY_LISTING, times=1),
+    ]
 
-    result = scan(fake)
+    result = scan(proxy)
     assert result.errors == ()
     assert result.image_count == 1_500 + 3
     assert len(result.state.iam_complete_targets) == 6
-    calls = image_requests(fake, standard.big)
+    calls = proxied_image_requests(proxy, standard.big)
     assert len(calls) == 4  # first page, then the second page three times (two 503s)
+    assert [c.fault for c in calls] == [None, "status", "status", None]
     assert len({c.param("pageToken") for c in calls[1:]}) == 1
+    faulted = Counter(r.route.rsplit("/", 1)[-1].split(":")[-1] for r in proxy.requests if r.fault)
+    assert faulted == {"dockerImages": 2, "getIamPolicy": 1, "repositories": 1}  # every fault was served
 
 
 def test_persistent_503_mid_listing_is_an_error_without_the_page_token(
     fake_for: Callable[[FakeEstate], ArtifactRegistryFake],
+    proxy_for: Callable[[ArtifactRegistryFake], FaultProxy],
 ) -> None:
     standard = standard_estate(big_images=2_500)
     assert standard.big is not None
-    fake = fake_for(standard.estate)
-    fake.fault_hook = lambda r: Fault(503) if r.param("pageToken") and "dockerImages" in r.path else None
+    proxy = proxy_for(fake_for(standard.estate))
+    proxy.plan = [Rule(google_error(503), path=LATER_IMAGE_PAGE)]
 
-    result = scan(fake, repositories=[standard.big], retry_deadline=0.5)
+    result = scan(proxy, repositories=[standard.big], retry_deadline=0.5)
     assert len(result.errors) == 1
     error = result.errors[0]
     assert error.target == standard.big
     assert "docker images not read completely (1000 read on 1 pages" in error.message
     assert "ServiceUnavailable (503)" in error.message
-    token = image_requests(fake, standard.big)[-1].param("pageToken")
+    token = proxied_image_requests(proxy, standard.big)[-1].param("pageToken")
     assert token and token not in error.message
     assert result.image_count == 1000  # what was read is kept; the error says it is partial
     assert result.state.iam_complete_targets == frozenset({ref(standard.big)})
@@ -365,25 +397,29 @@ def test_denied_listing_is_an_error_for_the_location(
 
 
 def test_malformed_json_is_an_error_not_a_crash(
-    standard: StandardEstate, fake_for: Callable[[FakeEstate], ArtifactRegistryFake]
+    standard: StandardEstate,
+    fake_for: Callable[[FakeEstate], ArtifactRegistryFake],
+    proxy_for: Callable[[ArtifactRegistryFake], FaultProxy],
 ) -> None:
-    fake = fake_for(standard.estate)
-    fake.fault_hook = lambda r: Fault.malformed_json() if r.path.endswith("/dockerImages") else None
-    result = scan(fake, repositories=["mutable-tags", "hardened"])
+    proxy = proxy_for(fake_for(standard.estate))
+    proxy.plan = [Rule(malformed_json(b'{"dockerImages": [{"name": '), path=ANY_IMAGE_PAGE)]
+    result = scan(proxy, repositories=["mutable-tags", "hardened"])
     assert {e.target for e in result.errors} == {standard.mutable, standard.hardened}
     assert all("not valid Artifact Registry JSON" in e.message for e in result.errors)
     assert len(result.state.repositories) == 2
 
 
 def test_a_repeated_page_token_stops_paging(
-    standard: StandardEstate, fake_for: Callable[[FakeEstate], ArtifactRegistryFake]
+    standard: StandardEstate,
+    fake_for: Callable[[FakeEstate], ArtifactRegistryFake],
+    proxy_for: Callable[[ArtifactRegistryFake], FaultProxy],
 ) -> None:
-    fake = fake_for(standard.estate)
+    proxy = proxy_for(fake_for(standard.estate))
     image = {"name": f"{standard.mutable}/dockerImages/models%2Fx@sha256:{'0' * 64}", "tags": ["v1"]}
     looping = json.dumps({"dockerImages": [image], "nextPageToken": "AGAIN"}).encode()
-    fake.fault_hook = lambda r: Fault(200, looping) if r.path.endswith("/dockerImages") else None
-    result = scan(fake, repositories=["mutable-tags"])
-    assert len(image_requests(fake, standard.mutable)) == 2
+    proxy.plan = [Rule(replace_body(looping), path=ANY_IMAGE_PAGE)]
+    result = scan(proxy, repositories=["mutable-tags"])
+    assert len(proxied_image_requests(proxy, standard.mutable)) == 2
     assert [e.target for e in result.errors] == [standard.mutable]
     assert "repeated a page token" in result.errors[0].message
     assert "AGAIN" not in result.errors[0].message
