@@ -127,7 +127,7 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
     started = time.perf_counter()
     if not (options.project or options.gcr_buckets or options.registries):
         raise ValueError("nothing to scan: give --project/--location, --gcr-bucket or --registry")
-    from .sources.oci import check_url_allowed
+    from .sources.urls import check_url_allowed
 
     for url in options.registries:
         check_url_allowed(url)  # refuse before reading anything: one clear line, exit 2

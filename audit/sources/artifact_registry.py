@@ -38,7 +38,7 @@ from registry_guard.catalogue.model import (
 
 from audit.sharding import in_shard
 from audit.sources.errors import SourceError
-from audit.sources.oci import is_loopback_host
+from audit.sources.urls import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
 MAX_PAGE_SIZE: Final = 1000  # ListRepositories / ListDockerImages: "Maximum page size is 1,000"

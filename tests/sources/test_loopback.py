@@ -6,7 +6,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 
 from audit.sources.artifact_registry import make_client
-from audit.sources.oci import check_url_allowed, is_loopback_host
+from audit.sources.urls import check_url_allowed, is_loopback_host
 
 LOOPBACK = ["127.0.0.1", "127.8.9.10", "127.255.255.254", "[::1]", "localhost", "LOCALHOST"]
 NOT_LOOPBACK = [

@@ -19,12 +19,12 @@ from audit.sources.oci import (
     BearerChallenge,
     OciInventory,
     StaticToken,
-    check_url_allowed,
     parse_link_next,
     parse_retry_after,
     parse_www_authenticate,
     scan_oci_registry,
 )
+from audit.sources.urls import check_url_allowed
 from localdev.oci_push import delete_manifest, push_image, seed_model_registry
 from localdev.oci_registry import LocalRegistry
 

@@ -1,0 +1,21 @@
+"""OCI Distribution source: lists repositories, tags and manifest digests of a registry, read-only.
+
+Why an in-house client: no Python library covers async + correct Link pagination + Google's
+tags/list `manifest` extension together (see shared/reference/local-components.md §5). The
+audit only sends GET and HEAD. Anything it could not read becomes a `SourceError` naming the
+repository or tag, so the report can say `complete: false` instead of skipping it silently.
+
+One concern per module: `tokens` (where credentials come from), `headers` (pure parsers of the
+headers the scan acts on), `wire` (the lean HTTP/1.1 client), `client` (retries, backoff, rate
+limit and bearer auth over the wire) and `scanner` (the registry walk and its inventory).
+"""
+
+from audit.sources.oci.headers import BearerChallenge, parse_link_next, parse_retry_after, parse_www_authenticate
+from audit.sources.oci.scanner import ACCEPT_MANIFESTS, OciInventory, scan_oci_registry, scan_oci_registry_async
+from audit.sources.oci.tokens import StaticToken, TokenProvider, google_adc_token_provider
+
+__all__ = [
+    "ACCEPT_MANIFESTS", "BearerChallenge", "OciInventory", "StaticToken", "TokenProvider",
+    "google_adc_token_provider", "parse_link_next", "parse_retry_after", "parse_www_authenticate",
+    "scan_oci_registry", "scan_oci_registry_async",
+]

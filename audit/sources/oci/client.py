@@ -1,0 +1,162 @@
+"""The HTTP layer the registry walk sends through: concurrency, rate limit, retries with backoff, bearer
+auth and request counting, over either wire (`wire.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from audit.sources.oci.headers import BearerChallenge, parse_retry_after, parse_www_authenticate
+from audit.sources.oci.tokens import GOOGLE_USERNAME, TokenProvider
+from audit.sources.oci.wire import HttpxWire, LeanWire, Reply
+from audit.sources.urls import check_url_allowed
+
+_RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+
+
+class FetchError(Exception):
+    """One request that failed for good; the message is safe to show (no credentials)."""
+
+
+@dataclass
+class HttpClient:
+    """One scan's requests: every one counted, at most `concurrency` at once, at most `rate_limit` per
+    second, retried with backoff on 429/5xx and transport errors, with bearer tokens fetched once per scope."""
+
+    client: LeanWire | HttpxWire
+    concurrency: int
+    max_retries: int
+    rate_limit: float | None
+    token_provider: TokenProvider | None = field(repr=False, default=None)
+    backoff_base: float = 0.2
+    backoff_cap: float = 10.0
+    retry_after_cap: float = 60.0
+    requests: int = 0
+    _sem: asyncio.Semaphore = field(init=False, repr=False)
+    _rate_lock: asyncio.Lock = field(init=False, repr=False)
+    _next_slot: float = field(init=False, default=0.0)
+    _tokens: dict[tuple[str, str | None, str | None], str] = field(
+        init=False, repr=False, default_factory=dict)
+    _token_locks: dict[tuple[str, str | None, str | None], asyncio.Lock] = field(
+        init=False, repr=False, default_factory=dict)
+    _by_hint: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    _secrets: set[str] = field(init=False, repr=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._sem = asyncio.Semaphore(max(1, self.concurrency))
+        self._rate_lock = asyncio.Lock()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    async def _throttle(self) -> None:
+        if not self.rate_limit:
+            return
+        async with self._rate_lock:
+            now = time.monotonic()
+            wait = self._next_slot - now
+            self._next_slot = max(now, self._next_slot) + 1.0 / self.rate_limit
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        delay = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
+        return float(delay / 2 + random.uniform(0, delay / 2))  # jitter: retries of many tasks spread out
+
+    async def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
+        if self.rate_limit:
+            await self._throttle()
+        async with self._sem:
+            self.requests += 1
+            return await self.client.request(method, url, headers)
+
+    async def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
+        """Send with bounded retries on 429/5xx/connection errors/timeouts."""
+        attempt = 0
+        while True:
+            try:
+                resp = await self._send_once(method, url, headers)
+            except httpx.TransportError as exc:
+                if attempt >= self.max_retries:
+                    raise FetchError(f"{type(exc).__name__} after {attempt + 1} attempts: "
+                                      f"{self.redact(str(exc)) or 'no detail'}") from None
+                await asyncio.sleep(self._backoff(attempt, None))
+                attempt += 1
+                continue
+            if resp.status_code in _RETRY_STATUS and attempt < self.max_retries:
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                await asyncio.sleep(self._backoff(attempt, retry_after))
+                attempt += 1
+                continue
+            return resp
+
+    async def _token(self, challenge: BearerChallenge) -> str:
+        check_url_allowed(challenge.realm)  # never send a Google token over plain http
+        key = (challenge.realm, challenge.service, challenge.scope)
+        lock = self._token_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one token request per scope even when 16 tasks hit 401 together
+            if key in self._tokens:
+                return str(self._tokens[key])
+            params = {k: v for k, v in (("service", challenge.service), ("scope", challenge.scope)) if v}
+            headers = {"Accept": "application/json"}
+            if self.token_provider is not None:
+                try:
+                    secret = await asyncio.to_thread(self.token_provider)
+                except Exception as exc:
+                    raise FetchError(f"token provider failed: {type(exc).__name__}") from None
+                self._secrets.add(secret)
+                basic = base64.b64encode(f"{GOOGLE_USERNAME}:{secret}".encode()).decode()
+                self._secrets.add(basic)
+                headers["Authorization"] = f"Basic {basic}"
+            url = str(httpx.URL(challenge.realm).copy_merge_params(params))
+            resp = await self._send("GET", url, headers)
+            if resp.status_code != 200:
+                raise FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} answered "
+                                  f"{resp.status_code} for scope {challenge.scope or '-'}")
+            try:
+                body = resp.json()
+                token = body.get("token") or body.get("access_token")
+            except (ValueError, AttributeError):
+                token = None
+            if not isinstance(token, str) or not token:
+                raise FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} returned no token")
+            self._secrets.add(token)
+            self._tokens[key] = token
+            return token
+
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      scope_hint: str | None = None) -> Reply:
+        """One logical request; on 401 with a Bearer challenge, fetch a token and retry once.
+        `scope_hint` (e.g. `repository:a/b:pull`) lets later requests send the cached token up front."""
+        base = dict(headers or {})
+        send = dict(base)
+        if scope_hint and scope_hint in self._by_hint:
+            send["Authorization"] = f"Bearer {self._by_hint[scope_hint]}"
+        resp = await self._send(method, url, send)
+        if resp.status_code != 401:
+            return resp
+        challenge = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
+        if challenge is None:
+            return resp
+        try:
+            token = await self._token(challenge)
+        except ValueError as exc:
+            raise FetchError(str(exc)) from None
+        if scope_hint:
+            self._by_hint[scope_hint] = token
+        send = dict(base)
+        send["Authorization"] = f"Bearer {token}"
+        return await self._send(method, url, send)

@@ -1,0 +1,42 @@
+"""Where a registry's credentials come from: a token provider is called for a secret when a registry's
+token endpoint asks for one (Google's endpoints take it as the password of GOOGLE_USERNAME)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+GOOGLE_USERNAME: Final = "oauth2accesstoken"
+
+TokenProvider = Callable[[], str]
+
+
+class StaticToken:
+    """A token provider holding a fixed secret; its repr never shows the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "StaticToken(***)"
+
+
+def google_adc_token_provider(
+        scopes: Sequence[str] = ("https://www.googleapis.com/auth/cloud-platform",)) -> TokenProvider:
+    """Access tokens from Application Default Credentials, refreshed when they expire."""
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(scopes=list(scopes))
+
+    def provide() -> str:
+        if not credentials.valid:
+            credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+        return str(credentials.token)
+
+    return provide
