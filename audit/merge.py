@@ -11,7 +11,8 @@ from typing import Any
 
 from registry_guard.catalogue.rules import SEVERITY_ORDER
 
-from .report import Report, ReportFinding, ScanError, Waiver, report_from_json
+from .errors import ScanError
+from .report import Report, ReportFinding, Waiver, report_from_json
 
 
 def _shard_of(report: Report) -> tuple[int, int] | None:

@@ -17,17 +17,9 @@ from registry_guard.catalogue.model import Image, RegistryState, Repository, is_
 from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER
 
 from . import __version__
+from .errors import ScanError
 
 SCHEMA_VERSION = "1.0"
-
-
-@dataclass(frozen=True)
-class ScanError:
-    """Something the scan could not read. Any of these makes the report incomplete."""
-
-    source: str
-    target: str
-    message: str
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rules import RULES
 from registry_guard.catalogue.settings import Settings
 
-from .report import Report, ScanError, Waiver, build_report, inventory_of
+from .errors import ScanError
+from .report import Report, Waiver, build_report, inventory_of
 from .sharding import in_shard
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
 from .waivers import apply_waivers
@@ -80,9 +81,8 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
         )
         out.timings["artifact_registry"] = time.perf_counter() - started
         out.state = out.state.merged(ar.state)
-        for err in ar.errors:
-            out.errors.append(ScanError(err.source, err.target, err.message))
-            out.unread.add(err.target)
+        out.errors.extend(ar.errors)
+        out.unread.update(err.target for err in ar.errors)
         out.target["artifact_registry"] = {"project": options.project, "location": options.location,
                                            "repositories": list(options.repositories) or "all",
                                            "endpoint": options.artifact_registry_endpoint}
@@ -98,7 +98,7 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
         result = read_gcr_bucket(bucket, timeout=options.timeout)
         out.timings[f"gcs:{bucket}"] = time.perf_counter() - started
         out.state = out.state.merged(result.state)
-        out.errors.extend(ScanError(e.source, e.target, e.message) for e in result.errors)
+        out.errors.extend(result.errors)
         out.target.setdefault("gcr_buckets", []).append(bucket)
     for url in options.registries:
         from .sources.oci import StaticToken, google_adc_token_provider, scan_oci_registry
@@ -113,8 +113,8 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
         out.timings[f"oci:{url}"] = time.perf_counter() - started
         out.requests += inventory.requests
         out.state = out.state.merged(inventory.to_state())
+        out.errors.extend(inventory.errors)
         for err in inventory.errors:
-            out.errors.append(ScanError(err.source, err.target, err.message))
             # A catalog failure leaves the whole registry unread.
             out.unread.add(inventory.registry if err.target.endswith("/_catalog") else err.target)
         out.target.setdefault("registries", []).append(

@@ -2,7 +2,7 @@
 
 Uses the real `google-cloud-artifact-registry` client over REST. The audit only calls
 ListRepositories / GetRepository / GetIamPolicy / ListDockerImages. Anything it could not read
-becomes a `SourceError` naming the repository (or the project/location) and what was not read,
+becomes a `ScanError` naming the repository (or the project/location) and what was not read,
 so the report says `complete: false` instead of silently judging less.
 """
 
@@ -36,8 +36,8 @@ from registry_guard.catalogue.model import (
     ResourceRef,
 )
 
+from audit.errors import ScanError
 from audit.sharding import in_shard
-from audit.sources.errors import SourceError
 from audit.sources.urls import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
@@ -61,7 +61,7 @@ class ArtifactRegistryScan:
     """What one scan of one project/location read, and what it could not."""
 
     state: RegistryState
-    errors: tuple[SourceError, ...]
+    errors: tuple[ScanError, ...]
     repository_count: int  # repositories read (settings known)
     image_count: int
     image_pages: int  # ListDockerImages responses read, over all repositories
@@ -359,13 +359,13 @@ class _Scan:
         self.grants: list[Grant] = []
         self.images: list[Image] = []
         self.iam_complete: set[ResourceRef] = set()
-        self.errors: list[SourceError] = []
+        self.errors: list[ScanError] = []
         self.pages = 0
         self.secrets: set[str] = set()  # page tokens seen: scrubbed from any message
 
     def error(self, target: str, what: str, exc: BaseException | None = None) -> None:
         message = f"{what}: {_describe(exc, self.secrets)}" if exc is not None else what
-        self.errors.append(SourceError(SOURCE, target, message))
+        self.errors.append(ScanError(SOURCE, target, message))
 
     def pages_of(self, pager: Any) -> Iterator[Any]:
         """The pager's pages; stops a server that hands out a page token twice (an endless loop)."""
@@ -498,7 +498,7 @@ def scan_artifact_registry(
     try:
         client = make_client(endpoint, credentials)
     except auth_exceptions.DefaultCredentialsError as exc:  # no ADC: fail closed, say so
-        error = SourceError(SOURCE, parent, f"nothing read: {_describe(exc)}")
+        error = ScanError(SOURCE, parent, f"nothing read: {_describe(exc)}")
         return ArtifactRegistryScan(RegistryState(observed_at=observed_at), (error,), 0, 0, 0)
     scan = _Scan(client, parent, page_size, _retry(retry_deadline), timeout)
     try:

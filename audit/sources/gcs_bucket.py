@@ -28,7 +28,7 @@ from registry_guard.catalogue.model import (
 )
 from registry_guard.catalogue.principals import acl_entity_to_member
 
-from audit.sources.errors import SourceError
+from audit.errors import ScanError
 
 SOURCE: Final = "gcs"
 _T = TypeVar("_T")
@@ -40,7 +40,7 @@ class GcsBucketScan:
     applicable under uniform bucket-level access)."""
 
     state: RegistryState
-    errors: tuple[SourceError, ...]
+    errors: tuple[ScanError, ...]
     notes: tuple[str, ...] = ()
 
     @property
@@ -101,17 +101,17 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
     """Read one bucket (normally Container Registry's `artifacts.<project>.appspot.com`).
 
     Never raises for what the bucket or the API does: 404, 403 and bad responses become
-    `SourceError`s naming the part not read, and fields not read stay UNKNOWN. `timeout` is per
+    `ScanError`s naming the part not read, and fields not read stay UNKNOWN. `timeout` is per
     request (the client's own retry policy still applies on top)."""
     ref = ResourceRef("bucket", name)
-    errors: list[SourceError] = []
+    errors: list[ScanError] = []
     notes: list[str] = []
 
     def attempt(part: str, call: Callable[[], _T]) -> _T | None:
         try:
             return call()
         except Exception as exc:  # fail closed: any failure is recorded as "not read"
-            errors.append(SourceError(SOURCE, f"bucket:{name}" + (f"/{part}" if part else ""), _why(exc)))
+            errors.append(ScanError(SOURCE, f"bucket:{name}" + (f"/{part}" if part else ""), _why(exc)))
             return None
 
     if client is None:

@@ -13,7 +13,8 @@ from typing import Any
 from registry_guard.catalogue.findings import Undetermined
 from registry_guard.catalogue.rules import RULES
 
-from audit.report import Report, ReportFinding, ScanError, Waiver, report_from_json
+from audit.errors import ScanError
+from audit.report import Report, ReportFinding, Waiver, report_from_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_REPORT = REPO_ROOT / "demo-output" / "registry-guard-scan.json"

@@ -24,8 +24,9 @@ from registry_guard.catalogue.findings import Finding
 from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 from registry_guard.catalogue.settings import Settings, SettingsError
 
+from audit.errors import ScanError
 from audit.formats.json_report import validate
-from audit.report import ScanError, build_report, inventory_of, report_from_json
+from audit.report import build_report, inventory_of, report_from_json
 from audit.settings_file import load_settings
 from audit.sources.history import HistoryError, Snapshot
 from audit.sources.oci import (

@@ -37,6 +37,7 @@ from registry_guard.catalogue.model import (
     ResourceRef,
 )
 
+from audit.errors import ScanError
 from audit.sources.artifact_registry import (
     ArtifactRegistryScan,
     _describe,
@@ -45,7 +46,6 @@ from audit.sources.artifact_registry import (
     parse_duration,
     scan_artifact_registry,
 )
-from audit.sources.errors import SourceError
 from localdev.artifact_registry_fake import (
     ArtifactRegistryFake,
     FakeEstate,
@@ -429,7 +429,7 @@ def test_missing_credentials_fail_closed(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
     # https to loopback: ADC is required (no anonymous fallback) and nothing could leave the box.
     result = scan_artifact_registry(PROJECT, LOCATION, endpoint="https://127.0.0.1:9")
-    assert result.errors == (SourceError("artifact-registry", PARENT, result.errors[0].message),)
+    assert result.errors == (ScanError("artifact-registry", PARENT, result.errors[0].message),)
     assert result.errors[0].message.startswith("nothing read: DefaultCredentialsError")
     assert "/nonexistent" not in result.errors[0].message
 

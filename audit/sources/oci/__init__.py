@@ -2,7 +2,7 @@
 
 Why an in-house client: no Python library covers async + correct Link pagination + Google's
 tags/list `manifest` extension together (see shared/reference/local-components.md §5). The
-audit only sends GET and HEAD. Anything it could not read becomes a `SourceError` naming the
+audit only sends GET and HEAD. Anything it could not read becomes a `ScanError` naming the
 repository or tag, so the report can say `complete: false` instead of skipping it silently.
 
 One concern per module: `tokens` (where credentials come from), `headers` (pure parsers of the

@@ -14,8 +14,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 
+from audit.errors import ScanError
 from audit.sharding import in_shard
-from audit.sources.errors import SourceError
 from audit.sources.oci.client import FetchError, HttpClient
 from audit.sources.oci.headers import parse_link_next
 from audit.sources.oci.tokens import TokenProvider
@@ -43,7 +43,7 @@ class OciInventory:
     registry: str  # host[:port], the ResourceRef name of every image's repository
     images: tuple[Image, ...]
     repositories: tuple[str, ...]
-    errors: tuple[SourceError, ...]
+    errors: tuple[ScanError, ...]
     requests: int
     tags: int = 0
 
@@ -152,7 +152,7 @@ class _Scanner:
         self.host = urlsplit(self.base).netloc
         self.http = http
         self.page_size = page_size
-        self.errors: list[SourceError] = []
+        self.errors: list[ScanError] = []
         self.images: list[Image] = []
         self.tag_count = 0
         self._heads: asyncio.Queue[tuple[_HeadBatch, int, str]] = asyncio.Queue()
@@ -160,7 +160,7 @@ class _Scanner:
         self._manifests_url: dict[str, str] = {}  # repo -> URL prefix of its manifests
 
     def error(self, target: str, message: str) -> None:
-        self.errors.append(SourceError(SOURCE, target, self.http.redact(message)))
+        self.errors.append(ScanError(SOURCE, target, self.http.redact(message)))
 
     # Why a fixed pool of `concurrency` workers for the HEADs rather than a task per tag queueing on
     # the semaphore: a task, a semaphore future and two event-loop hops per HEAD cost client CPU, and
@@ -400,4 +400,3 @@ def scan_oci_registry(
     # repr of every image, twice (~70 ms at 5,000 images).
     asyncio.run(main())
     return inventory[0]
-
