@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry_guard.catalogue.rules import SEVERITY_ORDER
+from registry_guard.catalogue.severity import severity_rank
 
 from .errors import ScanError
 from .report import Report, ReportFinding, Waiver, report_from_json
@@ -48,7 +48,7 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         errors.append(ScanError("merge", f"shard {missing}/{count}", "no report for this shard"))
 
     findings: list[ReportFinding] = [f for _, r in reports for f in r.findings]
-    findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule_id, f.resource, f.message))
+    findings.sort(key=lambda f: (-severity_rank(f.severity), f.rule_id, f.resource, f.message))
     inventory = _merge_inventory([r.inventory for _, r in reports])
     first = reports[0][1]
     target = {k: v for k, v in first.target.items() if k != "shard"}

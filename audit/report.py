@@ -14,7 +14,8 @@ from typing import Any
 
 from registry_guard.catalogue.findings import Finding, Undetermined
 from registry_guard.catalogue.model import Image, RegistryState, Repository, is_unknown
-from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER
+from registry_guard.catalogue.rule import rule
+from registry_guard.catalogue.severity import severity_rank
 
 from . import __version__
 from .errors import ScanError
@@ -70,15 +71,15 @@ class ReportFinding:
 
     @classmethod
     def from_finding(cls, finding: Finding) -> ReportFinding:
-        rule = RULES[finding.rule_id]
+        declared = rule(finding.rule_id)
         return cls(
             rule_id=finding.rule_id,
-            title=rule.title,
-            severity=rule.severity,
+            title=declared.title,
+            severity=declared.severity,
             resource=finding.resource,
             message=finding.message,
-            remediation=rule.remediation,
-            frameworks=tuple(str(f) for f in rule.frameworks),
+            remediation=declared.remediation,
+            frameworks=tuple(str(f) for f in declared.frameworks),
             evidence=dict(finding.evidence),
             source_location=finding.source_location,
         )
@@ -120,8 +121,8 @@ class Report:
 
     def at_or_above(self, severity: str) -> list[ReportFinding]:
         """Unwaived findings at or above `severity`: what fails the exit code."""
-        floor = SEVERITY_ORDER[severity]
-        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor and not f.waived]
+        floor = severity_rank(severity)
+        return [f for f in self.findings if severity_rank(f.severity) >= floor and not f.waived]
 
     def summary(self) -> dict[str, Any]:
         by_severity = Counter(f.severity for f in self.findings)
@@ -207,7 +208,7 @@ def build_report(
 ) -> Report:
     ordered = sorted(
         (ReportFinding.from_finding(f) for f in findings),
-        key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule_id, f.resource, f.message),
+        key=lambda f: (-severity_rank(f.severity), f.rule_id, f.resource, f.message),
     )
     return Report(
         generated_at=generated_at,

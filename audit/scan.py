@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from registry_guard.catalogue.findings import Finding, Undetermined
-from registry_guard.catalogue.judge import judge, judge_drift, judge_history
+from registry_guard.catalogue.judge import judge
 from registry_guard.catalogue.model import RegistryState
-from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.rule import Inputs, Stage
 from registry_guard.catalogue.settings import Settings
 
 from .errors import ScanError
@@ -145,17 +144,11 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
         observed_at=observed_at,
     )
     progress("judging")
-    judged = judge(state, options.settings)
-    findings: list[Finding] = list(judged.findings)
-    undetermined: list[Undetermined] = list(judged.undetermined)
-    rules = [r for r in RULES if "live" in RULES[r].where]
+    judged = judge(Inputs(state, options.settings), Stage.LIVE)
 
     if declared is not None:
         progress(f"comparing with the stack export {options.desired}")
-        findings.extend(judge_drift(declared.state, state, options.settings).findings)
-        # Every finding about a resource the stack declares points at the line that declares it.
-        findings = list(declared.locate(findings))
-        rules += ["iam-drift", "config-drift"]
+        judged += judge(Inputs(state, options.settings, declared=declared.state), Stage.DECLARED)
         collected.target["desired"] = str(options.desired)
 
     try:
@@ -172,19 +165,19 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
             collected.errors.append(ScanError("history", store.location, str(exc)))
         else:
             if previous is not None:
-                findings.extend(judge_history(RegistryState(images=previous.images), state, options.settings,
-                                              collected.unread).findings)
+                judged += judge(Inputs(state, options.settings, previous=RegistryState(images=previous.images),
+                                       unread=frozenset(collected.unread)), Stage.HISTORY)
                 history_info["previous_snapshot"] = previous.name
                 history_info["previous_taken_at"] = previous.taken_at.isoformat()
-            rules += ["version-tag-moved", "version-deleted"]
         collected.target["history"] = store.location
 
     if options.shard is not None:
         collected.target["shard"] = {"index": options.shard[0], "count": options.shard[1]}
+    findings = declared.locate(judged.findings) if declared is not None else judged.findings
     collected.timings["total"] = time.perf_counter() - started
     report = build_report(
         generated_at=observed_at, target=collected.target, errors=collected.errors, findings=findings,
-        undetermined=undetermined, inventory=inventory_of(state), rules_evaluated=rules,
+        undetermined=judged.undetermined, inventory=inventory_of(state), rules_evaluated=judged.evaluated,
         timings=collected.timings,
     )
     waived, waivers = apply_waivers(report.findings, options.waivers, observed_at.date())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.rule import all_rules
 from registry_guard.catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
 
 from .input_files import load_document
@@ -18,7 +18,7 @@ def _shown(key: object) -> str:
 
 def load_settings(path: Path) -> Settings:
     """Accept the flat settings (`{"allowedAdmins": [...]}`) or a `--policy-pack-config` file where the
-    settings sit under policy names (`{"no-broad-admin": {"allowedAdmins": [...]}}`)."""
+    settings sit under policy names (`{"<rule id>": {"allowedAdmins": [...]}}`)."""
     raw = load_document(path, "json" if path.suffix == ".json" else "yaml", SettingsError)
     if raw is None:
         raw = {}
@@ -28,7 +28,7 @@ def load_settings(path: Path) -> Settings:
     for key, value in raw.items():
         if key in SETTINGS_SCHEMA:
             flat[key] = value
-        elif key in RULES or key == "all":
+        elif key in all_rules() or key == "all":
             if isinstance(value, dict):
                 for inner, inner_value in value.items():
                     if inner == "enforcementLevel":

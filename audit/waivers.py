@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.rule import all_rules
 
 from .input_files import load_document
 from .report import ReportFinding, Waiver
@@ -45,7 +45,7 @@ def _parse_entry(path: Path, index: int, entry: Any) -> Waiver:
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
             raise WaiverError(f"{where}: `{key}` is required and must be non-empty text")
-    if entry["rule"] not in RULES:
+    if entry["rule"] not in all_rules():
         raise WaiverError(f"{where}: unknown rule {entry['rule']!r}")
     expires = entry.get("expires")
     if isinstance(expires, str):

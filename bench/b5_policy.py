@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
-from registry_guard.pack.policies import STACK_RULES
+from registry_guard.catalogue.rule import Stage, rules_at
 
 from audit.offline_check.analyzer import PolicyPackClient, Resource
 
@@ -193,7 +193,8 @@ def _cross_check(items: list[Resource], ours: PackRun) -> None:
     with PolicyPackClient(PACK_DIR) as pack:
         pack.configure(None)
         found, _ = pack.check(items[:CROSS_CHECK])
-    per_resource = [v for v in found if v.policy_name not in STACK_RULES]
+    stack_rules = {rule.id for rule in rules_at(Stage.DEPLOY) if rule.whole_stack}
+    per_resource = [v for v in found if v.policy_name not in stack_rules]
     if len(per_resource) != ours.prefix_violations:
         raise RuntimeError(f"benchmark loop and PolicyPackClient.check disagree: {ours.prefix_violations} vs "
                            f"{len(per_resource)} violations in the first {min(CROSS_CHECK, len(items))} resources")

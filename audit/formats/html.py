@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER
+from registry_guard.catalogue.rule import all_rules
+from registry_guard.catalogue.severity import severity_rank
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver
@@ -83,7 +84,7 @@ def _charts(report: Report) -> str:
     sev_bars = [(s, by_sev.get(s, 0), f"sev-{s}", {"severity": s}) for s in SEVERITIES]
     by_rule = Counter(f.rule_id for f in report.findings)
     rule_sev = {f.rule_id: f.severity for f in report.findings}
-    ordered = sorted(by_rule, key=lambda r: (-by_rule[r], -SEVERITY_ORDER.get(rule_sev[r], 0), r))
+    ordered = sorted(by_rule, key=lambda r: (-by_rule[r], -severity_rank(rule_sev[r]), r))
     rule_bars = [(r, by_rule[r], f"sev-{rule_sev[r]}", {"rule": r, "rule-severity": rule_sev[r]}) for r in ordered]
     rule_chart = (_bar_chart("chart-rule", "Findings by rule", rule_bars, 230) if rule_bars
                   else '<p class="muted">No findings.</p>')
@@ -149,7 +150,7 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
 
 
 def _remediation(f: ReportFinding) -> str:
-    rule = RULES.get(f.rule_id)
+    rule = all_rules().get(f.rule_id)
     steps = "".join(f"<li>{_e(step)}</li>" for step in f.remediation)
     frameworks = "".join(f"<li>{_e(ref)}</li>" for ref in f.frameworks)
     link = ""

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from registry_guard.catalogue.rules import RULES, FrameworkRef
+from registry_guard.catalogue.frameworks import FrameworkRef
+from registry_guard.catalogue.rule import all_rules
 
 from .. import __version__
 from ..report import Report, ReportFinding
@@ -65,7 +66,7 @@ def _value(text: Any) -> str:
 
 
 def _frameworks_of(rule_id: str) -> tuple[FrameworkRef, ...]:
-    rule = RULES.get(rule_id)
+    rule = all_rules().get(rule_id)
     return rule.frameworks if rule else ()
 
 

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from registry_guard.catalogue.rules import RULES, SEVERITY_ORDER, Rule
+from registry_guard.catalogue.rule import Rule, all_rules
+from registry_guard.catalogue.severity import severity_rank
 
 from .. import __version__
 from ..report import Report, ReportFinding
@@ -136,8 +137,7 @@ def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
 def _ranked(findings: Sequence[ReportFinding]) -> list[ReportFinding]:
     """Most severe first, unwaived before waived; otherwise report order (a stable sort: deterministic).
     A severity the catalogue does not know ranks as medium, as its security-severity does."""
-    medium = SEVERITY_ORDER["medium"]
-    return sorted(findings, key=lambda f: (-SEVERITY_ORDER.get(f.severity, medium), f.waived))
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.waived))
 
 
 def _truncation_notice(omitted: Sequence[ReportFinding], total: int, max_results: int) -> dict[str, Any]:
@@ -159,8 +159,8 @@ def to_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
         raise ValueError(f"max_results must be >= 0, not {max_results}")
     ranked = _ranked(report.findings)
     kept, omitted = ranked[:max_results], ranked[max_results:]
-    descriptors = [_rule_descriptor(rule) for rule in RULES.values()]
-    index = {rule_id: i for i, rule_id in enumerate(RULES)}
+    descriptors = [_rule_descriptor(rule) for rule in all_rules().values()]
+    index = {rule_id: i for i, rule_id in enumerate(all_rules())}
     for finding in report.findings:
         if finding.rule_id not in index:
             index[finding.rule_id] = len(descriptors)

@@ -35,6 +35,8 @@ class CheckResult:
     stack_urn: str = ""
     # URN -> where the program declared the resource ("model_registry/component.py#88")
     source_positions: Mapping[str, str] = field(default_factory=dict)
+    # The policies that ran: every policy of the pack not disabled by the pack config.
+    policies_evaluated: tuple[str, ...] = ()
 
     @property
     def mandatory(self) -> tuple[Finding, ...]:
@@ -111,7 +113,7 @@ def run_offline_check(
         pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack, stack_config=stack_config
     ) as client:
         info = client.info()
-        client.configure(pack_config)
+        resolved = client.configure(pack_config)
         violations, remediations = client.check(resources, stack_urn=run.stack_urn)
         start_seconds = client.start_seconds
     return CheckResult(
@@ -123,4 +125,5 @@ def run_offline_check(
         pack_start_seconds=start_seconds,
         stack_urn=run.stack_urn,
         source_positions=positions,
+        policies_evaluated=tuple(name for name, (level, _) in resolved.items() if level != "disabled"),
     )

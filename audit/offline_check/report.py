@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from registry_guard.catalogue.findings import Undetermined
-from registry_guard.catalogue.rules import DEPLOY_RULES
 
 from ..input_files import load_document
 from ..report import Report, build_report
@@ -64,6 +63,6 @@ def check_report(result: CheckResult, program: Path, stack: str) -> Report:
         undetermined=undetermined,
         inventory={"repositories": [], "images": 0, "tags": 0, "resources": result.resources_checked,
                    "resource_types_with_findings": dict(types)},
-        rules_evaluated=[r.id for r in DEPLOY_RULES],
+        rules_evaluated=list(result.policies_evaluated),
         kind="check",
     )

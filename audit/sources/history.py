@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from registry_guard.catalogue.checks.history import is_unread
+from registry_guard.catalogue.history import is_unread
 from registry_guard.catalogue.model import Image, ResourceRef
 
 SNAPSHOT_FORMAT = 1

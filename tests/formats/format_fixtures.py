@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from registry_guard.catalogue.findings import Undetermined
-from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.rule import all_rules
 
 from audit.errors import ScanError
 from audit.report import Report, ReportFinding, Waiver, report_from_json
@@ -37,7 +37,7 @@ UNUSED = Waiver("legacy-gcr", "registry:gcr.io/*", "GCR shut down already", "inf
 
 
 def finding(rule_id: str, resource: str, message: str, **extra: Any) -> ReportFinding:
-    rule = RULES[rule_id]
+    rule = all_rules()[rule_id]
     return ReportFinding(
         rule_id=rule_id, title=rule.title, severity=rule.severity, resource=resource, message=message,
         remediation=rule.remediation, frameworks=tuple(str(f) for f in rule.frameworks),
@@ -105,7 +105,7 @@ def sample_report(**overrides: Any) -> Report:
         findings=findings,
         undetermined=(Undetermined("cleanup-keeps-versions", RISKY, "cleanup policies were not readable"),),
         inventory=INVENTORY,
-        rules_evaluated=tuple(RULES),
+        rules_evaluated=tuple(all_rules()),
         timings={"artifact_registry": 0.25, "gcs:artifacts.demo.appspot.com": 0.05, "total": 1.5},
         kind="scan",
         history={"previous_report": "gs://audit/reports/2026-11-24.json", "snapshot": "gs://audit/snap.json"},

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
-from registry_guard.catalogue.rules import RULES
+from registry_guard.catalogue.rule import all_rules
 
 from audit.formats import sarif
 from audit.report import Report, ReportFinding
@@ -91,9 +91,9 @@ def test_github_required_shape(report: Report) -> None:
     (run,) = doc["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "model-registry-guard" and driver["version"] and driver["informationUri"]
-    assert [r["id"] for r in driver["rules"]] == list(RULES)
+    assert [r["id"] for r in driver["rules"]] == list(all_rules())
     for rule in driver["rules"]:
-        catalogue = RULES[rule["id"]]
+        catalogue = all_rules()[rule["id"]]
         assert rule["shortDescription"]["text"] == catalogue.title
         assert rule["fullDescription"]["text"] == catalogue.description
         assert catalogue.remediation[0] in rule["help"]["markdown"]

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import grpc
 import pytest
+from catalogue.rules.resources import B_BINDING, BUCKET, CR_BUCKET, GCR, REPO, repo
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from registry_guard.catalogue.rules import DEPLOY_RULES
+from registry_guard.catalogue.rule import Stage, rules_at
 
 from audit.offline_check.analyzer import PackStartError, PolicyConfigError, PolicyPackClient, Resource
 
 from .conftest import PACK_DIR
-from .fixtures import B_BINDING, BUCKET, CR_BUCKET, GCR, REPO, repo
 
 REGISTRY = Resource(
     GCR,
@@ -54,8 +54,8 @@ def test_analyzer_info_lists_every_deploy_rule(pack: PolicyPackClient) -> None:
     info = pack.info()
     assert info.name == "model-registry-guard"
     by_name = {p.name: p for p in info.policies}
-    assert set(by_name) == {r.id for r in DEPLOY_RULES}
-    for rule in DEPLOY_RULES:
+    assert set(by_name) == {r.id for r in rules_at(Stage.DEPLOY)}
+    for rule in rules_at(Stage.DEPLOY):
         policy = by_name[rule.id]
         assert policy.severity == rule.severity
         assert policy.enforcement_level == rule.enforcement
@@ -65,7 +65,7 @@ def test_analyzer_info_lists_every_deploy_rule(pack: PolicyPackClient) -> None:
         if rule.frameworks:
             assert policy.framework["name"] == rule.frameworks[0].name
             assert policy.framework["version"] == rule.frameworks[0].version
-        assert policy.policy_type == ("stack" if rule.id == "iam-authoritative-conflict" else "resource")
+        assert policy.policy_type == ("stack" if rule.whole_stack else "resource")
     assert "allowedAdmins" in by_name["no-broad-admin"].config_schema["properties"]
     assert by_name["required-labels"].config_schema["properties"]["requiredLabels"]["default"] == [
         "owner",

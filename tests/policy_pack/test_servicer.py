@@ -3,7 +3,7 @@
 Why byte for byte: `SharedDecodeServicer` re-implements the SDK's `Analyze` loop and short-cuts
 `Remediate`; any drift (a missed not-applicable entry, a level mapped differently, a policy skipped
 that had something to say) would change what `pulumi up` blocks. So both servicers, configured alike,
-get the same requests (every fixture, every enforcement level, random properties with unknowns) and
+get the same requests (every case of every rule, every enforcement level, random properties with unknowns) and
 their serialized responses must be equal.
 """
 
@@ -18,21 +18,22 @@ import pulumi
 import pulumi.runtime.settings as runtime_settings
 import pulumi_policy.policy as sdk
 import pytest
+from catalogue.rules.cases import deploy_cases
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
+from registry_guard.catalogue.rule import Stage, rules_at
 from registry_guard.pack import servicer as pack_servicer
-from registry_guard.pack.policies import RULE_TYPES, all_policies
+from registry_guard.pack.policies import all_policies, resource_types
 from registry_guard.pack.servicer import SharedDecodeServicer
 
-from .fixtures import FIXTURES
 from .harness import servicer, struct, urn
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-POLICIES = sorted({*FIXTURES, "iam-authoritative-conflict"})
+POLICIES = sorted(rule.id for rule in rules_at(Stage.DEPLOY))
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 
 
@@ -71,39 +72,40 @@ def _props(request: Any) -> Any:
     return json_format.MessageToDict(request.properties)
 
 
-FIXTURE_ROWS = [(policy, row) for policy, rows in FIXTURES.items() for row in rows]
+CASES = deploy_cases()
 
 
 @pytest.mark.parametrize("level", [None, *LEVELS])
-def test_every_fixture_answers_the_same_at_every_level(level: str | None) -> None:
-    """All fixtures of all policies, each with its own policy config, at the catalogue's levels and with
-    every policy forced to each level (remediate runs the remediations; disabled skips everything)."""
+def test_every_case_answers_the_same_at_every_level(level: str | None) -> None:
+    """Every deploy-time case of every rule, each with its own policy config, at the catalogue's levels and
+    with every policy forced to each level (remediate runs the remediations; disabled skips everything)."""
     compared = 0
     pairs: dict[str, tuple[Any, Any]] = {}
-    for policy, (_, _, type_token, props, config, _) in FIXTURE_ROWS:
-        key = json.dumps({policy: config}, sort_keys=True)
+    for policy, case in CASES:
+        key = json.dumps({policy: case.config}, sort_keys=True)
         if key not in pairs:
-            pairs[key] = _pair(_config(level, {policy: config}))
+            pairs[key] = _pair(_config(level, {policy: case.config}))
         sdk_service, ours = pairs[key]
-        _same(sdk_service, ours, _request(type_token, props))
+        _same(sdk_service, ours, _request(case.type, case.props))
         compared += 1
-    assert compared == len(FIXTURE_ROWS) >= 96
+    assert compared == len(CASES) >= 96
 
 
-def test_fixtures_with_a_provider_project_answer_the_same() -> None:
+def test_cases_with_a_provider_project_answer_the_same() -> None:
     """The provider's `project` stands in for a missing one: the provider is decoded once too."""
     sdk_service, ours = _pair(_config(None))
-    for _, (_, _, type_token, props, _, _) in FIXTURE_ROWS:
-        _same(sdk_service, ours, _request(type_token, props, provider={"project": "ml-prod", "region": "europe-west4"}))
+    for _, case in CASES:
+        provider = {"project": "ml-prod", "region": "europe-west4"}
+        _same(sdk_service, ours, _request(case.type, case.props, provider=provider))
 
 
 def test_the_compared_answers_are_not_empty() -> None:
-    """Guard against an equality that holds only because nothing was judged: the fixtures do produce
+    """Guard against an equality that holds only because nothing was judged: the cases do produce
     violations, not-applicable entries (remediate level) and remediations through the pack's servicer."""
     ours = servicer(_config("remediate"))
     diagnostics = not_applicable = remediations = 0
-    for _, (_, _, type_token, props, _, _) in FIXTURE_ROWS:
-        request = _request(type_token, props)
+    for _, case in CASES:
+        request = _request(case.type, case.props)
         analyzed = ours.Analyze(request, None)
         diagnostics += len(analyzed.diagnostics)
         remediated = ours.Remediate(request, None)
@@ -139,7 +141,7 @@ VALUES = st.recursive(
     ),
     max_leaves=12,
 )
-TYPES = sorted({t for types in RULE_TYPES.values() for t in types} | {"gcp:compute/instance:Instance"})
+TYPES = sorted({t for types in resource_types().values() for t in types} | {"gcp:compute/instance:Instance"})
 SERVICES = {level: _pair(_config(level)) for level in (None, "remediate", "mandatory")}
 
 

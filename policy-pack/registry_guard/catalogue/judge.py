@@ -1,77 +1,57 @@
-"""Judge a normalized `RegistryState` with the catalogue's rules.
+"""Judge with the catalogue: the one entry point the policy pack and the audit both call.
 
-The one entry point both the policy pack and the audit call, so a rule means the same at deploy
-time and at night.
+`judge` runs the rules declared for a stage and says which ones ran (`evaluated`), so a report lists
+the checks that actually judged the estate, never merely the ones the catalogue knows.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .findings import Finding, Undetermined
-from .model import RegistryState
-from .settings import Settings
-
-Check = Callable[[RegistryState, Settings], Iterable[Finding | Undetermined]]
+from .rule import Inputs, Rule, Stage, rules_at
 
 
 @dataclass(frozen=True)
 class Judgement:
     findings: tuple[Finding, ...] = ()
     undetermined: tuple[Undetermined, ...] = ()
+    evaluated: tuple[str, ...] = ()  # ids of the rules that ran, in catalogue order
+
+    def __add__(self, other: Judgement) -> Judgement:
+        return Judgement(self.findings + other.findings, self.undetermined + other.undetermined,
+                         self.evaluated + tuple(r for r in other.evaluated if r not in self.evaluated))
 
 
-@functools.cache  # the pack judges every resource once per rule: build this map once
-def _checks() -> dict[str, Check]:
-    from .checks import access, images, repository, storage
-
-    return {
-        "no-public-access": access.no_public_access,
-        "no-broad-admin": access.no_broad_admin,
-        "no-personal-writers": access.no_personal_writers,
-        "iam-authoritative-conflict": access.iam_authoritative_conflict,
-        "immutable-tags": repository.immutable_tags,
-        "cleanup-keeps-versions": repository.cleanup_keeps_versions,
-        "vulnerability-scanning": repository.vulnerability_scanning,
-        "customer-managed-encryption": repository.customer_managed_encryption,
-        "required-labels": repository.required_labels,
-        "version-tag-required": images.version_tag_required,
-        "legacy-gcr": storage.legacy_gcr,
-        "bucket-hardening": storage.bucket_hardening,
-    }
-
-
-def judge(state: RegistryState, settings: Settings, rule_ids: Iterable[str] | None = None) -> Judgement:
-    """Run the state-based rules (deploy and live) on `state`; `rule_ids` limits which."""
-    checks = _checks()
-    wanted = list(checks) if rule_ids is None else [r for r in rule_ids if r in checks]
+def judge_rule(rule: Rule, inputs: Inputs) -> Judgement:
+    """One rule on `inputs`. What a source could not read about the rule's subjects comes first: as a
+    finding where it fails closed, else as "could not judge"."""
     findings: list[Finding] = []
     undetermined: list[Undetermined] = []
-    for rule_id in wanted:
-        for result in checks[rule_id](state, settings):
-            if isinstance(result, Finding):
-                findings.append(result)
+    for unjudged in inputs.state.unjudged:
+        if unjudged.subject in rule.subjects:
+            if unjudged.fails_closed:
+                findings.append(rule.finding(unjudged.resource, unjudged.reason, unjudged.evidence))
             else:
-                undetermined.append(result)
-    return Judgement(tuple(findings), tuple(undetermined))
+                undetermined.append(rule.undetermined(unjudged.resource, unjudged.reason))
+    for result in rule.check(rule, inputs):
+        if isinstance(result, Finding):
+            findings.append(result)
+        else:
+            undetermined.append(result)
+    return Judgement(tuple(findings), tuple(undetermined), (rule.id,))
 
 
-def judge_history(
-    previous: RegistryState,
-    current: RegistryState,
-    settings: Settings,
-    unread_repositories: Iterable[str] = (),
-) -> Judgement:
-    """`version-tag-moved` and `version-deleted` against an earlier audit's inventory."""
-    from .checks import history
-
-    return Judgement(tuple(history.moved_and_deleted(previous, current, settings, frozenset(unread_repositories))))
-
-
-def judge_drift(declared: RegistryState, live: RegistryState, settings: Settings) -> Judgement:
-    """`iam-drift` and `config-drift`: the live estate against the stack's declared state."""
-    from .checks import drift
-
-    return Judgement((*drift.iam_drift(declared, live, settings), *drift.config_drift(declared, live, settings)))
+def judge(inputs: Inputs, stage: Stage, rule_ids: Iterable[str] | None = None) -> Judgement:
+    """Every rule of `stage` (or those of them named in `rule_ids`) on `inputs`."""
+    if stage is Stage.HISTORY and inputs.previous is None:
+        raise ValueError("the history rules need the previous scan's state (inputs.previous)")
+    if stage is Stage.DECLARED and inputs.declared is None:
+        raise ValueError("the drift rules need the stack's declared state (inputs.declared)")
+    wanted = None if rule_ids is None else set(rule_ids)
+    judgement = Judgement()
+    for rule in rules_at(stage):
+        if wanted is None or rule.id in wanted:
+            judgement += judge_rule(rule, inputs)
+    return judgement

@@ -15,7 +15,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
+
+from typing_extensions import TypeIs
 
 
 class _Unknown(enum.Enum):
@@ -29,8 +31,25 @@ UNKNOWN: Final = _Unknown.UNKNOWN
 Unknown = Literal[_Unknown.UNKNOWN]
 
 
-def is_unknown(value: object) -> bool:
+def is_unknown(value: object) -> TypeIs[Unknown]:
     return value is UNKNOWN
+
+
+class Subject(enum.Enum):
+    """What a rule judges: one kind of record of `RegistryState`. Rules declare their subjects, and the
+    pack derives from them which resource types each policy needs to see."""
+
+    REPOSITORY = "repository"
+    BUCKET = "bucket"
+    CONTAINER_REGISTRY = "container-registry"
+    GRANT = "grant"
+    IMAGE = "image"
+    # IAM resources as a stack declares them: judged across the whole stack, never one resource alone.
+    IAM_DECLARATION = "iam-declaration"
+
+    @property
+    def whole_stack(self) -> bool:
+        return self is Subject.IAM_DECLARATION
 
 
 TargetKind = Literal["repository", "bucket", "project", "container-registry", "image"]
@@ -173,6 +192,21 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Unjudged:
+    """Something of `subject` a source could not read well enough for any rule to judge it.
+
+    Every rule on `subject` reports it: as "could not judge" (a value unknown at preview), or, when
+    `fails_closed`, as a finding with `evidence` (an IAM policy document that is not JSON can hide any
+    member, so it is treated as the worst it could hide)."""
+
+    subject: Subject
+    resource: str
+    reason: str
+    fails_closed: bool = False
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RegistryState:
     """Everything known about one registry estate at one moment, from one source."""
 
@@ -182,6 +216,7 @@ class RegistryState:
     grants: tuple[Grant, ...] = ()
     iam_declarations: tuple[IamDeclaration, ...] = ()
     images: tuple[Image, ...] = ()
+    unjudged: tuple[Unjudged, ...] = ()
     # Targets whose IAM could be read completely (live) or is declared authoritatively:
     # only for those can drift say a member was "added" rather than "not declared here".
     iam_complete_targets: frozenset[ResourceRef] = frozenset()
@@ -196,6 +231,7 @@ class RegistryState:
             grants=self.grants + other.grants,
             iam_declarations=self.iam_declarations + other.iam_declarations,
             images=self.images + other.images,
+            unjudged=self.unjudged + other.unjudged,
             iam_complete_targets=self.iam_complete_targets | other.iam_complete_targets,
             observed_at=self.observed_at or other.observed_at,
         )

@@ -1,9 +1,9 @@
-"""Policy configuration: the catalogue's SETTINGS_SCHEMA as each policy's config schema, back to `Settings`.
+"""Policy configuration: each policy's config schema, from the settings its rule declares, and back to
+`Settings`.
 
-Why per policy: `--policy-pack-config` is keyed by policy name
-(`{"no-broad-admin": {"allowedAdmins": [...]}}`),
-so each policy declares only the settings its rule reads; the engine validates the user's file against
-these schemas and fills in the defaults before `Configure`.
+Why per policy: `--policy-pack-config` is keyed by policy name, a rule id (`{"<rule id>": {"allowedAdmins": [...]}}`),
+so each policy declares only the settings its rule reads; the engine validates the user's file against these
+schemas and fills in the defaults before `Configure`.
 """
 
 from __future__ import annotations
@@ -12,20 +12,12 @@ import copy
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from pulumi_policy import PolicyConfigSchema
 
-from registry_guard.catalogue.settings import SETTINGS_SCHEMA, Settings
-
-# Which settings each rule reads (rules not listed take no settings).
-POLICY_SETTINGS: Final[dict[str, tuple[str, ...]]] = {
-    "no-broad-admin": ("allowedAdmins", "adminRoles"),
-    "no-personal-writers": ("adminRoles",),
-    "version-tag-required": ("versionTagPattern",),
-    "cleanup-keeps-versions": ("versionTagPattern",),
-    "required-labels": ("requiredLabels",),
-}
+from ..catalogue.rule import Rule
+from ..catalogue.settings import SETTINGS_SCHEMA, Settings
 
 
 def _property_schema(key: str) -> dict[str, Any]:
@@ -35,11 +27,10 @@ def _property_schema(key: str) -> dict[str, Any]:
     return schema
 
 
-def config_schema(rule_id: str) -> PolicyConfigSchema | None:
-    keys = POLICY_SETTINGS.get(rule_id, ())
-    if not keys:
+def config_schema(rule: Rule) -> PolicyConfigSchema | None:
+    if not rule.settings:
         return None
-    return PolicyConfigSchema(properties={key: _property_schema(key) for key in keys})
+    return PolicyConfigSchema(properties={key: _property_schema(key) for key in rule.settings})
 
 
 def _plain(value: Any) -> Any:
@@ -54,8 +45,8 @@ def _plain(value: Any) -> Any:
 def settings_from_config(config: Mapping[str, Any] | None) -> Settings:
     """`Settings` from `args.get_config()`; missing keys take the catalogue's defaults.
 
-    Raises `registry_guard.catalogue.settings.SettingsError` for a value the schema could not catch (an invalid
-    regular expression when the engine skipped format checks).
+    Raises `SettingsError` for a value the schema could not catch (an invalid regular expression when the
+    engine skipped format checks).
     """
     plain = _plain(config or {})
     # The same few configs arrive with every resource: parse each once.

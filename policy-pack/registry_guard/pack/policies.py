@@ -1,7 +1,10 @@
-"""One CrossGuard policy per deploy-time rule of the catalogue, named exactly by the rule's id.
+"""One CrossGuard policy per deploy-time rule of the catalogue, derived from its declaration.
 
-Every policy carries the catalogue's metadata (severity, default enforcement, description, remediation
-steps, framework, url, tags) and judges through `registry_guard.catalogue.judge` for its own rule only.
+Each policy is named by the rule's id and carries its metadata (severity, default enforcement, description,
+remediation steps, framework, url, tags), a config schema for the settings it reads, a filter for the
+resource types whose model holds its subjects, and its fix as a remediation. It judges through the
+catalogue's judge for its own rule only. A rule whose subjects are judged across the whole stack becomes
+a stack policy.
 
 Undetermined results (a preview-time unknown the rule needs, an image whose tags are computed): the policy
 first reports every violation it can prove, then raises `NotJudged`, a subclass of pulumi_policy's
@@ -13,9 +16,10 @@ reported, never passed silently, and never blocks a preview on a guess.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -31,45 +35,16 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from registry_guard.catalogue.findings import Finding, Undetermined
-from registry_guard.catalogue.judge import judge
-from registry_guard.catalogue.model import IamDeclaration, RegistryState
-from registry_guard.catalogue.rules import DEPLOY_RULES, Rule
-from registry_guard.catalogue.settings import Settings, SettingsError
-from registry_guard.pulumi_properties.adapter import (
-    ACL_TYPES,
-    BUCKET,
-    CONTAINER_REGISTRY,
-    IAM_TYPES,
-    IMAGE_TYPES,
-    REPOSITORY_TYPES,
-    SENTINELS,
-    Adapted,
-    StackResource,
-    _Reader,
-    adapt,
-    iam_declarations,
-)
-
+from ..catalogue.findings import Finding, Undetermined
+from ..catalogue.judge import judge_rule
+from ..catalogue.rule import Inputs, Rule, Stage, rules_at
+from ..catalogue.settings import Settings, SettingsError
+from ..pulumi_properties import Adapted, adapt
+from ..pulumi_properties.declarations import StackResource, stack_declarations
+from ..pulumi_properties.reader import SENTINELS, PropertyReader
+from ..pulumi_properties.types import types_yielding
 from .config import config_schema, settings_from_config
-from .remediation import REMEDIATIONS
-
-STACK_RULES: Final = frozenset({"iam-authoritative-conflict"})
-
-_TAGS: Final[dict[str, tuple[str, ...]]] = {
-    "no-public-access": ("iam", "acl", "public-access"),
-    "no-broad-admin": ("iam", "least-privilege"),
-    "no-personal-writers": ("iam", "least-privilege"),
-    "iam-authoritative-conflict": ("iam",),
-    "immutable-tags": ("artifact-registry", "supply-chain"),
-    "version-tag-required": ("images", "versioning"),
-    "cleanup-keeps-versions": ("artifact-registry", "retention"),
-    "vulnerability-scanning": ("artifact-registry", "vulnerability"),
-    "customer-managed-encryption": ("artifact-registry", "encryption"),
-    "required-labels": ("artifact-registry", "tagging"),
-    "legacy-gcr": ("container-registry", "deprecation"),
-    "bucket-hardening": ("storage", "public-access"),
-}
+from .remediation import remediation
 
 
 class NotJudged(UnknownValueError):
@@ -80,6 +55,14 @@ class NotJudged(UnknownValueError):
         self.rule_id = rule_id
         self.reasons = tuple(reasons)
         self.message = f"could not judge {rule_id}: " + "; ".join(dict.fromkeys(reasons))
+
+
+@functools.cache
+def resource_types() -> Mapping[str, frozenset[str]]:
+    """Per resource policy, the resource types it can judge. The SDK calls every policy for every resource
+    and decodes its properties each time; skipping types a rule cannot judge halves the pack's CPU per
+    resource. A type outside the set yields nothing of the rule's subjects, so nothing is lost."""
+    return {rule.id: types_yielding(rule.subjects) for rule in rules_at(Stage.DEPLOY) if not rule.whole_stack}
 
 
 def _framework(rule: Rule) -> PolicyComplianceFramework | None:
@@ -95,11 +78,11 @@ def _metadata(rule: Rule) -> dict[str, Any]:
     return {
         "description": rule.description,
         "enforcement_level": EnforcementLevel(rule.enforcement),
-        "config_schema": config_schema(rule.id),
+        "config_schema": config_schema(rule),
         "display_name": rule.title,
         "severity": Severity(rule.severity),
         "framework": _framework(rule),
-        "tags": ["gcp", "model-registry", *_TAGS.get(rule.id, ())],
+        "tags": ["gcp", "model-registry", *rule.tags],
         "remediation_steps": "\n".join(f"{i}. {step}" for i, step in enumerate(rule.remediation, 1)),
         "url": rule.url or None,
     }
@@ -116,12 +99,12 @@ def _settings(config: Any, report_violation: ReportViolation, urn: str | None) -
 def _provider_project(args: ResourceValidationArgs) -> str | None:
     if args.provider is None:
         return None
-    project = _Reader().read(args.provider.props, "project", ".project")
+    project = PropertyReader().read(args.provider.props, "project", ".project")
     return project if isinstance(project, str) and project not in SENTINELS else None
 
 
 def _report(
-    rule_id: str,
+    rule: Rule,
     findings: Iterable[Finding],
     undetermined: Iterable[Undetermined],
     unknown_paths: Sequence[str],
@@ -129,32 +112,12 @@ def _report(
     urn: str | None,
 ) -> None:
     for finding in findings:
-        if finding.rule_id == rule_id:
-            report_violation(finding.message, urn)
-    reasons = [f"{u.resource}: {u.reason}" for u in undetermined if u.rule_id == rule_id]
+        report_violation(finding.message, urn)
+    reasons = [f"{u.resource}: {u.reason}" for u in undetermined]
     if reasons:
         if unknown_paths:
             reasons.append("unknown at preview: " + ", ".join(dict.fromkeys(unknown_paths)))
-        raise NotJudged(rule_id, reasons)
-
-
-# The resource types whose model a rule reads. The SDK calls every policy for every resource and
-# decodes its properties each time; skipping types a rule cannot judge halves the pack's CPU per resource.
-# tests/policy_pack/test_rule_types.py proves no other type can produce a result for the rule.
-_GRANT_TYPES: Final = frozenset(IAM_TYPES) | frozenset(ACL_TYPES)
-RULE_TYPES: Final[dict[str, frozenset[str]]] = {
-    "no-public-access": _GRANT_TYPES,
-    "no-broad-admin": _GRANT_TYPES,
-    "no-personal-writers": _GRANT_TYPES,
-    "immutable-tags": frozenset(REPOSITORY_TYPES),
-    "cleanup-keeps-versions": frozenset(REPOSITORY_TYPES),
-    "vulnerability-scanning": frozenset(REPOSITORY_TYPES),
-    "customer-managed-encryption": frozenset(REPOSITORY_TYPES),
-    "required-labels": frozenset(REPOSITORY_TYPES),
-    "version-tag-required": frozenset(IMAGE_TYPES),
-    "legacy-gcr": frozenset({CONTAINER_REGISTRY, BUCKET}),
-    "bucket-hardening": frozenset({BUCKET}),
-}
+        raise NotJudged(rule.id, reasons)
 
 
 class _SharedAdaptation(threading.local):
@@ -195,11 +158,9 @@ def _adapt(args: ResourceValidationArgs) -> Adapted | None:
     return adapted
 
 
-def _resource_validate(rule_id: str) -> Any:
-    types = RULE_TYPES.get(rule_id)
-
+def _resource_validate(rule: Rule, types: frozenset[str]) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if types is not None and args.resource_type not in types:
+        if args.resource_type not in types:
             return
         settings = _settings(args.get_config(), report_violation, args.urn or None)
         if settings is None:
@@ -207,17 +168,11 @@ def _resource_validate(rule_id: str) -> Any:
         adapted = _adapt(args)
         if adapted is None:
             return
-        judgement = judge(adapted.state, settings, [rule_id])
-        _report(
-            rule_id,
-            (*adapted.problems, *judgement.findings),
-            (*adapted.undetermined, *judgement.undetermined),
-            adapted.unknown_paths,
-            report_violation,
-            args.urn or None,
-        )
+        judgement = judge_rule(rule, Inputs(adapted.state, settings))
+        _report(rule, judgement.findings, judgement.undetermined, adapted.unknown_paths, report_violation,
+                args.urn or None)
 
-    validate.__name__ = f"validate_{rule_id.replace('-', '_')}"
+    validate.__name__ = f"validate_{rule.id.replace('-', '_')}"
     return validate
 
 
@@ -235,53 +190,42 @@ def _short(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
-def validate_iam_conflicts(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Build an IamDeclaration from every IAM resource in the stack and judge them together."""
-    settings = _settings(args.get_config(), report_violation, None)
-    if settings is None:
-        return
-    declarations: list[IamDeclaration] = []
-    undetermined: list[Undetermined] = []
-    for item in iam_declarations([_stack_resource(r) for r in args.resources]):
-        (declarations if isinstance(item, IamDeclaration) else undetermined).append(item)  # type: ignore[arg-type]
-    judgement = judge(
-        RegistryState(iam_declarations=tuple(declarations)), settings, ["iam-authoritative-conflict"]
-    )
-    for finding in judgement.findings:
-        resources = sorted(finding.evidence.get("resources", ()))
-        report_violation(
-            f"{finding.message} (resources: {', '.join(_short(u) for u in resources)})",
-            resources[0] if resources else None,
-        )
-    undetermined.extend(judgement.undetermined)
-    if undetermined:
-        raise NotJudged(
-            "iam-authoritative-conflict", [f"{_short(u.resource)}: {u.reason}" for u in undetermined]
-        )
+def _stack_validate(rule: Rule) -> Any:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        """Adapt every resource of the stack into one state and judge it at once. A whole-stack finding
+        names several resources (evidence `resources`): reported at the first, naming them all."""
+        settings = _settings(args.get_config(), report_violation, None)
+        if settings is None:
+            return
+        state = stack_declarations(_stack_resource(r) for r in args.resources)
+        judgement = judge_rule(rule, Inputs(state, settings))
+        for finding in judgement.findings:
+            resources = sorted(finding.evidence.get("resources", ()))
+            report_violation(
+                f"{finding.message} (resources: {', '.join(_short(u) for u in resources)})",
+                resources[0] if resources else None,
+            )
+        if judgement.undetermined:
+            raise NotJudged(rule.id, [f"{_short(u.resource)}: {u.reason}" for u in judgement.undetermined])
+
+    validate.__name__ = f"validate_{rule.id.replace('-', '_')}"
+    return validate
 
 
-def resource_policy(rule: Rule) -> ResourceValidationPolicy:
+def policy_of(rule: Rule) -> Policy:
+    """The CrossGuard policy a deploy-time rule becomes."""
+    if rule.whole_stack:
+        return StackValidationPolicy(name=rule.id, validate=_stack_validate(rule), **_metadata(rule))
+    types = resource_types()[rule.id]
     return ResourceValidationPolicy(
         name=rule.id,
-        validate=_resource_validate(rule.id),
+        validate=_resource_validate(rule, types),
         # A plain (non-awaitable) return works in the SDK too; its annotation only names the async form.
-        remediate=REMEDIATIONS.get(rule.id),  # type: ignore[arg-type]
+        remediate=remediation(rule.fix, types) if rule.fix else None,
         **_metadata(rule),
     )
 
 
-def stack_policy(rule: Rule) -> StackValidationPolicy:
-    assert rule.id == "iam-authoritative-conflict", rule.id
-    return StackValidationPolicy(name=rule.id, validate=validate_iam_conflicts, **_metadata(rule))
-
-
 def all_policies() -> list[Policy]:
     """Every deploy-time rule, in catalogue order."""
-    return [stack_policy(rule) if rule.id in STACK_RULES else resource_policy(rule) for rule in DEPLOY_RULES]
-
-
-def policy(rule_id: str) -> Policy:
-    for candidate in all_policies():
-        if candidate.name == rule_id:
-            return candidate
-    raise KeyError(rule_id)
+    return [policy_of(rule) for rule in rules_at(Stage.DEPLOY)]

@@ -1,9 +1,8 @@
-"""Remediations for the two rules whose fix is a property the stack can simply set.
+"""A rule's declared fix, as a CrossGuard remediation.
 
-Why only these two: immutable tags and bucket hardening are safe to switch on in place; the other rules'
-fixes change who can reach the registry or recreate it, which a policy must not decide silently. They
-run only when a policy's enforcement level is `remediate` (the engine calls Remediate before Analyze and
-analyzes the remediated properties).
+The engine calls Remediate (only for policies at level `remediate`) before Analyze and analyzes the
+remediated properties. A fix gets a plain copy of the properties it may change and returns it changed,
+or None to leave the resource as it is.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from registry_guard.pulumi_properties.adapter import AR_REPOSITORY, BUCKET, SENTINELS
+from ..catalogue.rule import Fix
 
 
 def plain(value: Any) -> Any:
@@ -39,37 +38,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def remediate_immutable_tags(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    """Set dockerConfig.immutableTags on Docker repositories that do not have it."""
-    if args.resource_type != AR_REPOSITORY:
-        return None
-    props: dict[str, Any] = plain(args.props)
-    fmt = props.get("format")
-    # dockerConfig is valid only on Docker repositories; an unknown format is left to the validation.
-    if not isinstance(fmt, str) or fmt in SENTINELS or fmt.upper() != "DOCKER":
-        return None
-    docker = props.get("dockerConfig")
-    if not isinstance(docker, dict):
-        docker = {}
-    if docker.get("immutableTags") is True:
-        return None
-    props["dockerConfig"] = {**docker, "immutableTags": True}
-    return props
+def remediation(fix: Fix, types: frozenset[str]) -> Any:
+    """The `remediate` callback for a policy whose rule declares `fix`, for resources of `types`."""
 
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if args.resource_type not in types:
+            return None
+        return fix(args.resource_type, plain(args.props))
 
-def remediate_bucket_hardening(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    """Turn on uniform bucket-level access and enforce public access prevention."""
-    if args.resource_type != BUCKET:
-        return None
-    props: dict[str, Any] = plain(args.props)
-    if props.get("uniformBucketLevelAccess") is True and props.get("publicAccessPrevention") == "enforced":
-        return None
-    props["uniformBucketLevelAccess"] = True
-    props["publicAccessPrevention"] = "enforced"
-    return props
-
-
-REMEDIATIONS = {
-    "immutable-tags": remediate_immutable_tags,
-    "bucket-hardening": remediate_bucket_hardening,
-}
+    return remediate

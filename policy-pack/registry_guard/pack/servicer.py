@@ -10,7 +10,7 @@ deployment's wait.
 What changes, and why responses stay the same:
 * `Analyze` decodes the request once and gives every policy the same read-only view (no policy of this
   pack writes to `args.props`), so they also share one adaptation to the model; a policy whose rule
-  cannot judge the resource type (`RULE_TYPES`) is not called, since its `validate` would return
+  cannot judge the resource type (`resource_types()`) is not called, since its `validate` would return
   before reporting anything.
 * `Remediate` returns the SDK's empty answer at once when no policy is at level `remediate`, instead of
   configuring the runtime and decoding properties for no code at all. A property with a malformed
@@ -51,7 +51,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
-from .policies import RULE_TYPES, shared_adaptation
+from .policies import resource_types, shared_adaptation
 
 # The pulumi-policy release whose `_PolicyAnalyzerServicer` this class was checked against.
 SDK_VERSION: Final = "1.21.0"
@@ -117,7 +117,7 @@ class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
                 # Where the SDK decodes first, so a malformed property fails here as it does there.
                 props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties)))
                 decoded = (props, self._get_resource_options(request), self._get_provider_resource(request))
-            types = RULE_TYPES.get(policy.name)
+            types = resource_types().get(policy.name)
             if types is not None and request.type not in types:
                 continue
             report_violation = self._create_report_violation(

@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..model import CleanupCondition, CleanupPolicy, Image
-from ..settings import Settings
+from .model import CleanupCondition, CleanupPolicy, Image
+from .settings import Settings
 
 # Tags a version pattern is meant to accept, to test whether KEEP tag prefixes cover them all.
 _VERSION_SAMPLES = ("v1.0.0", "1.0.0", "v0.1.0-rc.1", "0.9.3", "v10.20.30", "2.0.0-beta")

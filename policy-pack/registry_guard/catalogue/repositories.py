@@ -1,0 +1,18 @@
+"""What the repository rules share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .findings import Undetermined
+from .model import RegistryState, Repository, is_unknown
+from .rule import Rule
+
+
+def docker_repositories(state: RegistryState, rule: Rule) -> Iterator[Repository | Undetermined]:
+    """The Docker repositories of `state`, and "could not judge" for those whose format is not known yet."""
+    for repo in state.repositories:
+        if is_unknown(repo.format):
+            yield rule.undetermined(str(repo.ref), "the repository format is not known yet")
+        elif repo.format.upper() == "DOCKER":
+            yield repo

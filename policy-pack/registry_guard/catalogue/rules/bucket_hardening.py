@@ -1,0 +1,63 @@
+"""Buckets in the stack use uniform access and enforce public access prevention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ...pulumi_properties.types import BUCKET
+from ..findings import Finding, Undetermined
+from ..frameworks import CIS_BUCKET_NOT_PUBLIC, CIS_BUCKET_UNIFORM_ACCESS
+from ..model import Subject, is_unknown
+from ..rule import Inputs, Rule, Stage, declare
+
+
+def harden_bucket(resource_type: str, props: dict[str, Any]) -> dict[str, Any] | None:
+    """Turn on uniform bucket-level access and enforce public access prevention."""
+    if resource_type != BUCKET:
+        return None
+    if props.get("uniformBucketLevelAccess") is True and props.get("publicAccessPrevention") == "enforced":
+        return None
+    props["uniformBucketLevelAccess"] = True
+    props["publicAccessPrevention"] = "enforced"
+    return props
+
+
+@declare(
+    id="bucket-hardening",
+    title="Buckets use uniform access and block public access",
+    severity="high",
+    enforcement="mandatory",
+    stages=(Stage.DEPLOY, Stage.LIVE),
+    subjects=(Subject.BUCKET,),
+    tags=("storage", "public-access"),
+    description="Buckets in the stack (the Container Registry bucket, the audit's report bucket) have uniform "
+    "bucket-level access on and public access prevention enforced.",
+    remediation=(
+        "Set uniform_bucket_level_access=True and public_access_prevention='enforced' (the policy pack's "
+        "remediate level does this).",
+        "Live: gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access "
+        "--public-access-prevention",
+    ),
+    frameworks=(CIS_BUCKET_UNIFORM_ACCESS, CIS_BUCKET_NOT_PUBLIC),
+    url="https://cloud.google.com/storage/docs/public-access-prevention",
+    fix=harden_bucket,
+)
+def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
+    for bucket in inputs.state.buckets:
+        uniform, prevention = bucket.uniform_access, bucket.public_access_prevention
+        unknown = [key for key, value in (("uniformBucketLevelAccess", uniform),
+                                          ("publicAccessPrevention", prevention)) if is_unknown(value)]
+        problems = []
+        if uniform is False:
+            problems.append("uniform bucket-level access is off")
+        if not is_unknown(prevention) and prevention.lower() != "enforced":
+            problems.append(f"public access prevention is {prevention!s}, not enforced")
+        if problems:
+            yield rule.finding(
+                str(bucket.ref), f"bucket {bucket.ref.name}: " + "; ".join(problems),
+                {"uniformBucketLevelAccess": None if is_unknown(uniform) else uniform,
+                 "publicAccessPrevention": None if is_unknown(prevention) else prevention},
+            )
+        elif unknown:
+            yield rule.undetermined(str(bucket.ref), f"{', '.join(unknown)} not known yet")

@@ -1,0 +1,49 @@
+"""No public principal holds a role on the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Finding, Undetermined
+from ..frameworks import CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL
+from ..grants import grant_evidence, granted_through, judgeable_grants
+from ..model import Subject
+from ..principals import is_registry_role
+from ..rule import Inputs, Rule, Stage, declare
+
+
+@declare(
+    id="no-public-access",
+    title="Registry is not public",
+    severity="critical",
+    enforcement="mandatory",
+    stages=(Stage.DEPLOY, Stage.LIVE),
+    subjects=(Subject.GRANT,),
+    tags=("iam", "acl", "public-access"),
+    description="No allUsers or allAuthenticatedUsers on a registry: Artifact Registry repository IAM, the Container "
+    "Registry bucket's IAM or ACLs, or project IAM carrying a registry role. An IAM condition does not make "
+    "a public grant safe.",
+    remediation=(
+        "Remove allUsers / allAuthenticatedUsers from the repository or bucket IAM policy and ACLs.",
+        "Grant pull access to named groups or service accounts with roles/artifactregistry.reader "
+        "(or roles/storage.objectViewer for a Container Registry bucket).",
+        "Enforce public access prevention on buckets and the iam.allowedPolicyMemberDomains org policy.",
+    ),
+    frameworks=(CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL),
+    url="https://cloud.google.com/artifact-registry/docs/access-control",
+)
+def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
+    for item in judgeable_grants(inputs.state, rule):
+        if isinstance(item, Undetermined):
+            yield item
+            continue
+        grant, role, principal = item
+        if not principal.is_public:
+            continue
+        if grant.target.kind == "project" and not is_registry_role(role):
+            continue
+        yield rule.finding(
+            str(grant.target),
+            f"{principal.value} holds {role} on {grant.target.name} through {granted_through(grant)}",
+            grant_evidence(grant, principal),
+        )

@@ -1,0 +1,135 @@
+"""The kinds of case a rule's test module lists in `CASES`, and how each is run.
+
+* `Deploy`: one resource through the pack's policies, in process, through the servicer the pack serves
+  with (so levels, the "could not judge" downgrade and messages are what a user sees).
+* `DeployStack`: a whole stack through the pack's stack policy (AnalyzeStack).
+* `Live`: a normalized state judged as the nightly audit judges it, at a stage of the rule.
+
+Expectations: `PASSES` (the rule says nothing), `Blocks(says)` (a mandatory violation containing `says`),
+`Warns(says)` (an advisory violation), `Finds(says)` (a live finding), `CannotJudge(says)` ("could not
+judge", advisory at deploy time and never also blocking).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy_pack.harness import Diagnostic, StackItem, analyze, analyze_stack
+from registry_guard.catalogue.judge import judge
+from registry_guard.catalogue.rule import Inputs, Stage
+
+
+@dataclass(frozen=True)
+class Passes:
+    def __repr__(self) -> str:
+        return "PASSES"
+
+
+PASSES = Passes()
+
+
+@dataclass(frozen=True)
+class Blocks:
+    says: str
+
+
+@dataclass(frozen=True)
+class Warns:
+    says: str
+
+
+@dataclass(frozen=True)
+class Finds:
+    says: str
+
+
+@dataclass(frozen=True)
+class CannotJudge:
+    says: str
+
+
+Expect = Passes | Blocks | Warns | Finds | CannotJudge
+FAILING = (Blocks, Warns, Finds)
+
+
+def _check_diagnostics(rule_id: str, diagnostics: list[Diagnostic], expect: Expect) -> None:
+    mine = [d for d in diagnostics if d.policy == rule_id]
+    if isinstance(expect, Passes):
+        assert mine == [], f"expected {rule_id} to pass, got {mine}"
+        return
+    assert not isinstance(expect, Finds), "a deploy-time case blocks, warns or cannot judge"
+    level = "mandatory" if isinstance(expect, Blocks) else "advisory"
+    matching = [d for d in mine if d.level == level and expect.says in d.message]
+    if isinstance(expect, CannotJudge):
+        matching = [d for d in matching if "could not judge" in d.message]
+    assert matching, f"expected {rule_id} {expect} at {level}, got {mine}"
+    if level == "advisory":
+        # An undetermined or advisory case never also blocks: unknowns are reported, not guessed.
+        assert not [d for d in mine if d.level == "mandatory"], mine
+
+
+@dataclass(frozen=True)
+class Deploy:
+    name: str
+    type: str
+    props: Mapping[str, Any]
+    expect: Expect
+    config: Mapping[str, Any] = field(default_factory=dict)  # this rule's policy config
+
+    def check(self, rule_id: str) -> None:
+        _check_diagnostics(rule_id, analyze(self.type, self.props, {rule_id: dict(self.config)}), self.expect)
+
+
+@dataclass(frozen=True)
+class DeployStack:
+    name: str
+    resources: Sequence[StackItem]
+    expect: Expect
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def check(self, rule_id: str) -> None:
+        _check_diagnostics(rule_id, analyze_stack(self.resources, {rule_id: dict(self.config)}), self.expect)
+
+
+@dataclass(frozen=True)
+class Live:
+    name: str
+    inputs: Inputs
+    expect: Expect
+    stage: Stage = Stage.LIVE
+
+    def check(self, rule_id: str) -> None:
+        judged = judge(self.inputs, self.stage, [rule_id])
+        assert judged.evaluated == (rule_id,), judged.evaluated
+        if isinstance(self.expect, Passes):
+            assert judged.findings == () and judged.undetermined == (), judged
+        elif isinstance(self.expect, CannotJudge):
+            assert any(self.expect.says in u.reason for u in judged.undetermined), judged
+        else:
+            assert any(self.expect.says in f.message for f in judged.findings), judged
+
+
+Case = Deploy | DeployStack | Live
+
+
+def fails(case: Case) -> bool:
+    return isinstance(case.expect, FAILING)
+
+
+def cases_of_every_rule() -> dict[str, list[Case]]:
+    """rule id -> the CASES of its test module, for tests that run every case another way."""
+    from registry_guard.catalogue.rule import all_rules
+
+    return {
+        rule_id: list(importlib.import_module(f"{__package__}.test_{rule_id.replace('-', '_')}").CASES)
+        for rule_id in all_rules()
+    }
+
+
+def deploy_cases() -> list[tuple[str, Deploy]]:
+    """(rule id, case) for every one-resource deploy-time case of the catalogue."""
+    return [(rule_id, case) for rule_id, cases in cases_of_every_rule().items() for case in cases
+            if isinstance(case, Deploy)]

@@ -1,0 +1,56 @@
+"""legacy-gcr: its cases at deploy time through the pack's policies, and live."""
+
+from __future__ import annotations
+
+from registry_guard.catalogue.model import Bucket, RegistryState
+from registry_guard.catalogue.rule import Inputs
+
+from .cases import PASSES, Case, Deploy, Finds, Live, Warns
+from .live_state import BUCKET_REF
+from .resources import BUCKET, GCR, REPO, repo
+
+CASES: list[Case] = [
+    Deploy(
+        name="Artifact Registry repository",
+        type=REPO,
+        props=repo(),
+        expect=PASSES,
+    ),
+    Deploy(
+        name="gcp.container.Registry",
+        type=GCR,
+        props={"project": "ml-prod"},
+        expect=Warns("gcr.io/ml-prod is Container Registry"),
+    ),
+    Deploy(
+        name="gcp.container.Registry in EU",
+        type=GCR,
+        props={"project": "ml-prod", "location": "EU"},
+        expect=Warns("eu.gcr.io/ml-prod"),
+    ),
+    Deploy(
+        name="a Container Registry bucket declared as a bucket",
+        type=BUCKET,
+        props={
+            "name": "eu.artifacts.ml-prod.appspot.com",
+            "uniformBucketLevelAccess": True,
+            "publicAccessPrevention": "enforced",
+        },
+        expect=Warns("backs a Container Registry"),
+    ),
+    Deploy(
+        name="an ordinary bucket",
+        type=BUCKET,
+        props={"name": "reports", "uniformBucketLevelAccess": True},
+        expect=PASSES,
+    ),
+    Live(
+        name="live: a bucket that backs a Container Registry",
+        inputs=Inputs(RegistryState(buckets=(Bucket(BUCKET_REF, True, "enforced", is_container_registry=True),))),
+        expect=Finds("bucket artifacts.p.appspot.com backs a Container Registry"),
+    ),
+]
+
+
+def test_case(case: Case, rule_id: str) -> None:
+    case.check(rule_id)

@@ -1,0 +1,118 @@
+"""no-broad-admin: its cases at deploy time through the pack's policies, and live."""
+
+from __future__ import annotations
+
+from registry_guard.catalogue.model import RegistryState
+from registry_guard.catalogue.rule import Inputs
+
+from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
+from .live_state import member
+from .resources import (
+    AR_BINDING,
+    AR_MEMBER,
+    AR_POLICY,
+    AR_TARGET,
+    B_AC,
+    B_BINDING,
+    B_MEMBER,
+    B_POLICY,
+    CR_BUCKET,
+    P_MEMBER,
+    U,
+    policy_data,
+)
+
+CASES: list[Case] = [
+    Deploy(
+        name="admin group on allowedAdmins",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.repoAdmin", "member": "group:Admins@example.com"},
+        expect=PASSES,
+        config={"allowedAdmins": ["group:admins@example.com"]},
+    ),
+    Deploy(
+        name="the original example: storage.admin to a user on the registry bucket",
+        type=B_BINDING,
+        props={"bucket": CR_BUCKET, "role": "roles/storage.admin", "members": ["user:member-id@example.com"]},
+        expect=Blocks("admin-class roles never go to a person"),
+    ),
+    Deploy(
+        name="repoAdmin to a whole domain",
+        type=AR_BINDING,
+        props={**AR_TARGET, "role": "roles/artifactregistry.repoAdmin", "members": ["domain:example.com"]},
+        expect=Blocks("never go to a whole domain"),
+        config={"allowedAdmins": ["group:admins@example.com"]},
+    ),
+    Deploy(
+        name="admin group not on allowedAdmins",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.admin", "member": "group:ops@example.com"},
+        expect=Blocks("the principal is not on allowedAdmins"),
+    ),
+    Deploy(
+        name="custom role configured as admin",
+        type=AR_MEMBER,
+        props={
+            **AR_TARGET,
+            "role": "projects/ml-prod/roles/registryBoss",
+            "member": "serviceAccount:ci@p.iam.gserviceaccount.com",
+        },
+        expect=Blocks("projects/ml-prod/roles/registryBoss"),
+        config={"adminRoles": ["projects/ml-prod/roles/registryBoss"]},
+    ),
+    Deploy(
+        name="project owner to an unlisted service account",
+        type=P_MEMBER,
+        props={
+            "project": "ml-prod",
+            "role": "roles/owner",
+            "member": "serviceAccount:ci@p.iam.gserviceaccount.com",
+        },
+        expect=Blocks("holds admin-class role roles/owner"),
+    ),
+    Deploy(
+        name="bucket ACL OWNER to a person",
+        type=B_AC,
+        props={"bucket": CR_BUCKET, "entity": "user-ann@example.com", "role": "OWNER"},
+        expect=Blocks("acl:OWNER"),
+    ),
+    Deploy(
+        name="reader role to a user is not admin",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.reader", "member": "user:ann@example.com"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="IAM policy JSON with editor to an unlisted group",
+        type=AR_POLICY,
+        props={**AR_TARGET, "policyData": policy_data(("roles/editor", ["group:devs@example.com"]))},
+        expect=Blocks("roles/editor"),
+    ),
+    Deploy(
+        name="public admin",
+        type=B_MEMBER,
+        props={"bucket": CR_BUCKET, "role": "roles/storage.admin", "member": "allUsers"},
+        expect=Blocks("never go to a public principal"),
+    ),
+    Deploy(
+        name="role unknown at preview",
+        type=B_MEMBER,
+        props={"bucket": CR_BUCKET, "role": U, "member": "user:a@example.com"},
+        expect=CannotJudge("could not judge no-broad-admin"),
+    ),
+    Deploy(
+        name="bad policyData JSON fails closed",
+        type=B_POLICY,
+        props={"bucket": CR_BUCKET, "policyData": "not json"},
+        expect=Blocks("not a valid IAM policy JSON document"),
+    ),
+    Live(
+        name="live: a person holds repoAdmin",
+        inputs=Inputs(RegistryState(grants=(member("roles/artifactregistry.repoAdmin", "user:ana@example.com"),))),
+        expect=Finds("admin-class roles never go to a person"),
+    ),
+]
+
+
+def test_case(case: Case, rule_id: str) -> None:
+    case.check(rule_id)

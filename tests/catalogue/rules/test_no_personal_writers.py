@@ -1,0 +1,73 @@
+"""no-personal-writers: its cases at deploy time through the pack's policies, and live."""
+
+from __future__ import annotations
+
+from registry_guard.catalogue.model import RegistryState
+from registry_guard.catalogue.rule import Inputs
+
+from .cases import PASSES, Case, Deploy, Finds, Live, Warns
+from .live_state import member
+from .resources import AR_BINDING, AR_MEMBER, AR_TARGET, B_AC, B_MEMBER, CR_BUCKET, P_BINDING, P_MEMBER
+
+CASES: list[Case] = [
+    Deploy(
+        name="writer is a service account",
+        type=AR_MEMBER,
+        props={
+            **AR_TARGET,
+            "role": "roles/artifactregistry.writer",
+            "member": "serviceAccount:ci@p.iam.gserviceaccount.com",
+        },
+        expect=PASSES,
+    ),
+    Deploy(
+        name="writer is a person",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.writer", "member": "user:ann@example.com"},
+        expect=Warns("user:ann@example.com can write to"),
+    ),
+    Deploy(
+        name="consumer account as reader",
+        type=AR_BINDING,
+        props={**AR_TARGET, "role": "roles/artifactregistry.reader", "members": ["user:someone@gmail.com"]},
+        expect=Warns("consumer account user:someone@gmail.com"),
+    ),
+    Deploy(
+        name="reader is a person (allowed)",
+        type=B_MEMBER,
+        props={"bucket": CR_BUCKET, "role": "roles/storage.objectViewer", "member": "user:ann@example.com"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="bucket ACL WRITER to a person",
+        type=B_AC,
+        props={"bucket": CR_BUCKET, "entity": "user-ann@example.com", "role": "WRITER"},
+        expect=Warns("can write to"),
+    ),
+    Deploy(
+        name="project role outside the registry to a person",
+        type=P_MEMBER,
+        props={"project": "ml-prod", "role": "roles/logging.viewer", "member": "user:ann@example.com"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="custom admin role to a person counts as writing",
+        type=P_BINDING,
+        props={
+            "project": "ml-prod",
+            "role": "projects/ml-prod/roles/pusher",
+            "members": ["user:ann@example.com"],
+        },
+        expect=Warns("projects/ml-prod/roles/pusher"),
+        config={"adminRoles": ["projects/ml-prod/roles/pusher"]},
+    ),
+    Live(
+        name="live: a person can push",
+        inputs=Inputs(RegistryState(grants=(member("roles/artifactregistry.writer", "user:ana@example.com"),))),
+        expect=Finds("user:ana@example.com can write to projects/p/locations/l/repositories/r"),
+    ),
+]
+
+
+def test_case(case: Case, rule_id: str) -> None:
+    case.check(rule_id)
