@@ -137,3 +137,10 @@ def test_the_catalogue_imports_on_its_own() -> None:
     """Each rule module imports cleanly by itself (its declaration does not lean on import order)."""
     for module in pkgutil.iter_modules(rules_package.__path__):
         importlib.import_module(f"{rules_package.__name__}.{module.name}")
+
+
+def test_the_reference_is_generated_from_the_declarations() -> None:
+    from scripts.rules_doc import rules_md
+
+    assert (ROOT / "docs" / "rules.md").read_text() == rules_md(), (
+        "docs/rules.md is stale: python -m scripts.rules_doc > docs/rules.md")
