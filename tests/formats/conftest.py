@@ -35,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Report:
     from audit.report import report_from_json
     from audit.sources.stack_program import run_stack_program
     from localdev import demo_estate
-    from localdev.artifact_registry_fake import ArtifactRegistryFake
+    from localdev.artifact_registry import ArtifactRegistryFake
     from localdev.gcs_emulator import GcsEmulator
     from localdev.oci_registry import LocalRegistry
     from localdev.stack_export import stack_export_document

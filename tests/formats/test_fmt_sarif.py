@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tarfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,41 +16,13 @@ from registry_guard.catalogue.rule import all_rules
 from audit.formats import sarif
 from audit.report import Report, ReportFinding
 
-SCHEMA_NAME = "sarif-2.1.0-rtm.5.json"
-# The shared reference copy sits next to the repository (CI has it as ../shared/reference/schemas/).
-SHARED_SCHEMA = Path(__file__).parents[2].parent / "shared/reference/schemas" / SCHEMA_NAME
-
-
-def _schema_from_npm(directory: Path) -> Path | None:
-    """The schema as shipped in the npm package @microsoft/jest-sarif, when npm can reach a registry."""
-    if shutil.which("npm") is None:
-        return None
-    try:
-        done = subprocess.run(["npm", "pack", "@microsoft/jest-sarif", "--silent"], cwd=directory,
-                              capture_output=True, text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    tarballs = list(directory.glob("*.tgz"))
-    if done.returncode != 0 or not tarballs:
-        return None
-    with tarfile.open(tarballs[0]) as tar:
-        members = [m for m in tar.getmembers() if m.isfile() and Path(m.name).name.startswith("sarif-2.1.0")
-                   and m.name.endswith(".json")]
-        if not members:
-            return None
-        tar.extractall(directory, members=members, filter="data")
-    return directory / members[0].name
+# SchemaStore's copy of the SARIF 2.1.0 schema, vendored with its licence note (schemas/README.md).
+SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0-rtm.5.json"
 
 
 @pytest.fixture(scope="module")
-def sarif_validator(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path: Path | None = SHARED_SCHEMA if SHARED_SCHEMA.is_file() else None
-    if path is None:
-        path = _schema_from_npm(tmp_path_factory.mktemp("jest-sarif"))
-    if path is None:
-        pytest.skip(f"SARIF 2.1.0 schema not found at {SHARED_SCHEMA} and `npm pack @microsoft/jest-sarif` "
-                    "did not provide one")
-    schema = json.loads(path.read_text(encoding="utf-8"))
+def sarif_validator() -> Any:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)

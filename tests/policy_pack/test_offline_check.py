@@ -12,7 +12,7 @@ from audit.offline_check.check import run_offline_check, to_finding
 
 from .conftest import PACK_DIR
 
-# The user's original example (000_becf90613f8d422f.txt), verbatim apart from line breaks.
+# The user's original example, verbatim apart from line breaks.
 ORIGINAL_EXAMPLE = textwrap.dedent("""
     import pulumi
     import pulumi_gcp as gcp
