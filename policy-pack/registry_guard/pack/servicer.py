@@ -1,11 +1,10 @@
-"""The pack's Analyzer servicer: pulumi-policy's own, without decoding the same request eleven times.
+"""The pack's Analyzer servicer: pulumi-policy's own, without decoding the same request once per policy.
 
 Why: for every `Analyze` the SDK (1.21.0) turns the request's properties into Python
 (`MessageToDict`, `deserialize_properties`, the unknown-checking proxy) and the provider's too, once
-per policy, and on every call rebuilds the runtime settings with an `inspect.signature` lookup. With
-eleven policies that was half the pack's CPU per resource (3.4 ms against 1.8 ms with this servicer, in
-benchmark 5), and because the engine asks about one resource at a time, the pack's CPU is the
-deployment's wait.
+per policy, and on every call rebuilds the runtime settings with an `inspect.signature` lookup. With a
+policy per rule that is most of the pack's CPU per resource, and because the engine asks about one
+resource at a time, the pack's CPU is the deployment's wait (bench/RESULTS.md, benchmark 5, has figures).
 
 What changes, and why responses stay the same:
 * `Analyze` decodes the request once and gives every policy the same read-only view (no policy of this
@@ -20,7 +19,7 @@ What changes, and why responses stay the same:
   `contextvars.Context`), from the environment read once instead of on every call.
 Everything else (`GetAnalyzerInfo`, `Configure`, `AnalyzeStack`, level mapping, error messages) is the
 SDK's code. `tests/policy_pack/test_servicer.py` compares both servicers' responses byte for byte over
-every fixture, every enforcement level and random properties.
+every deploy-time case of the catalogue, every enforcement level and random properties.
 
 The class reads the SDK servicer's private fields, so `install` swaps it in only for the pulumi-policy
 version it was written against; on any other version the pack runs the SDK's servicer unchanged.
