@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from localdev.artifact_registry_fake import ArtifactRegistryFake, FakeEstate, SyntheticImages
+from localdev.artifact_registry import ArtifactRegistryFake, FakeEstate, SyntheticImages
 
 from .common import audit_scan_argv, print_table, run_process, settings_file, verdict
 from .plot import BLUE, RED, Series, plot

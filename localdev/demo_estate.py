@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .artifact_registry_fake import FakeDockerImage, FakeEstate, binding, cleanup_policy, fake_digest
+from .artifact_registry import FakeDockerImage, FakeEstate, binding, cleanup_policy, fake_digest
 from .gcs_emulator import GcsEmulator, create_bucket, create_gcr_bucket, gcr_bucket_name
 from .oci_push import delete_manifest, push_image
 

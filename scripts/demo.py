@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from localdev import demo_estate
-from localdev.artifact_registry_fake import ArtifactRegistryFake
+from localdev.artifact_registry import ArtifactRegistryFake
 from localdev.gcs_emulator import GcsEmulator
 from localdev.oci_registry import LocalRegistry
 

@@ -16,7 +16,7 @@ from reliability_support import run_cli
 
 from audit.sources.artifact_registry import ArtifactRegistryScan, scan_artifact_registry
 from localdev import demo_estate
-from localdev.artifact_registry_fake import ArtifactRegistryFake
+from localdev.artifact_registry import ArtifactRegistryFake
 from localdev.fault_proxy import (
     Fault,
     FaultProxy,

@@ -11,7 +11,7 @@ from pathlib import Path
 from reliability_support import audit_env, run_cli
 
 from localdev import demo_estate
-from localdev.artifact_registry_fake import ArtifactRegistryFake, iter_read_only_violations
+from localdev.artifact_registry import ArtifactRegistryFake, iter_read_only_violations
 from localdev.fault_proxy import FaultProxy
 from localdev.gcs_emulator import GcsEmulator
 from localdev.oci_registry import LocalRegistry

@@ -13,7 +13,7 @@ import pytest
 from audit.cli import main
 from audit.formats.json_report import validate
 from localdev import demo_estate
-from localdev.artifact_registry_fake import ArtifactRegistryFake
+from localdev.artifact_registry import ArtifactRegistryFake
 from localdev.gcs_emulator import GcsEmulator
 from localdev.oci_registry import LocalRegistry
 

@@ -161,7 +161,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_scan_is_read_only_towards_artifact_registry(estate: Estate, tmp_path: Path) -> None:
-    from localdev.artifact_registry_fake import iter_read_only_violations
+    from localdev.artifact_registry import iter_read_only_violations
 
     estate.ar.clear_requests()
     run_audit(estate.scan_args(tmp_path), tmp_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localdev.artifact_registry_fake import (
+from localdev.artifact_registry import (
     FakeDockerImage,
     FakeEstate,
     SyntheticImages,

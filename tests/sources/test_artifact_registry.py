@@ -46,7 +46,7 @@ from audit.sources.artifact_registry import (
     parse_duration,
     scan_artifact_registry,
 )
-from localdev.artifact_registry_fake import (
+from localdev.artifact_registry import (
     ArtifactRegistryFake,
     FakeEstate,
     RecordedRequest,
