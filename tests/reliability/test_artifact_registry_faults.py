@@ -21,11 +21,11 @@ from localdev.fault_proxy import (
     Fault,
     FaultProxy,
     Rule,
+    google_error,
     replace_body,
     reset,
     reset_mid_body,
     stall,
-    status,
     truncated_json,
     wrong_content_type,
 )
@@ -69,11 +69,11 @@ def ar_baseline(ar_fake: ArtifactRegistryFake) -> tuple:
 
 
 TRANSIENT: list = [
-    pytest.param(status(503), id="503"),
-    pytest.param(status(429, retry_after=1), id="429-retry-after"),
+    pytest.param(google_error(503), id="503"),
+    pytest.param(google_error(429, retry_after=1), id="429-retry-after"),
     pytest.param(reset(), id="reset-before-response"),
-    pytest.param(status(500), id="500"),
-    pytest.param(status(502), id="502"),
+    pytest.param(google_error(500), id="500"),
+    pytest.param(google_error(502), id="502"),
     pytest.param(reset_mid_body(), id="reset-mid-body"),
     pytest.param(stall(5), id="stall-past-timeout"),
 ]
@@ -91,8 +91,8 @@ def test_transient_faults_do_not_change_what_is_read(fault: Fault, call: str, ar
 
 
 PERSISTENT: list = [
-    pytest.param(Rule(status(403, body=b'{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}'),
-                      path="models-risky:getIamPolicy"), RISKY, "IAM policy not read", id="iam-403"),
+    pytest.param(Rule(google_error(403, "denied"), path="models-risky:getIamPolicy"), RISKY, "IAM policy not read",
+                 id="iam-403"),
     pytest.param(Rule(truncated_json(), path="models-risky:getIamPolicy"), RISKY, "IAM policy not read",
                  id="iam-truncated-json"),
     pytest.param(Rule(replace_body(b'{"bindings": "everyone"}'), path="models-risky:getIamPolicy"), RISKY,
@@ -121,7 +121,8 @@ def test_persistent_bad_responses_are_recorded(rule: Rule, target: str, what: st
     assert any(e.target == target and what in e.message for e in scan.errors), scan.errors
 
 
-@pytest.mark.parametrize("fault", [status(503), status(429, retry_after=0), reset()], ids=["503", "429", "reset"])
+@pytest.mark.parametrize("fault", [google_error(503), google_error(429, retry_after=0), reset()],
+                         ids=["503", "429", "reset"])
 def test_persistent_transient_looking_faults_are_bounded_by_the_deadline(fault: Fault, ar_proxy: FaultProxy) -> None:
     """The client retries 429/503/connection errors until `retry_deadline`, then names what it did not read."""
     ar_proxy.plan = [Rule(fault, path="models-risky:getIamPolicy")]
