@@ -23,6 +23,7 @@ from .errors import ScanError
 from .report import Report, Waiver, build_report, inventory_of
 from .sharding import in_shard
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
+from .sources.source import Source
 from .waivers import apply_waivers
 
 Progress = Callable[[str], None]
@@ -57,67 +58,44 @@ class _Collected:
     requests: int = 0
 
 
-def _google_host(url: str) -> bool:
-    from urllib.parse import urlsplit
+def _sources(options: ScanOptions) -> list[Source]:
+    """The sources the options name, in the order they are read and reported. Each module is imported only
+    when the scan reads that kind of source (the Google clients take a while to import)."""
+    sources: list[Source] = []
+    if options.project and options.location:
+        from .sources.artifact_registry import ArtifactRegistrySource
 
-    host = urlsplit(url).hostname or ""
-    return host == "gcr.io" or host.endswith((".gcr.io", "-docker.pkg.dev", ".pkg.dev"))
+        sources.append(ArtifactRegistrySource(
+            project=options.project, location=options.location, repositories=options.repositories,
+            endpoint=options.artifact_registry_endpoint, timeout=options.timeout, shard=options.shard))
+    elif options.project or options.location:
+        raise ValueError("--project and --location go together (both name the Artifact Registry to scan)")
+    if options.gcr_buckets:
+        from .sources.gcs_bucket import GcrBucketSource
+
+        sources += [GcrBucketSource(bucket=bucket, timeout=options.timeout)
+                    for bucket in options.gcr_buckets if in_shard(bucket, options.shard)]
+    if options.registries:
+        from .sources.oci import OciRegistrySource
+
+        sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
+                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard)
+                    for url in options.registries]
+    return sources
 
 
 def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     out = _Collected()
-    if options.project and options.location:
-        from .sources.artifact_registry import scan_artifact_registry
-
-        progress(f"reading Artifact Registry {options.project}/{options.location}")
+    for source in _sources(options):
+        progress(f"reading {source.description}")
         started = time.perf_counter()
-        ar = scan_artifact_registry(
-            options.project, options.location,
-            repositories=options.repositories or None,
-            endpoint=options.artifact_registry_endpoint,
-            timeout=options.timeout,
-            shard=options.shard,
-        )
-        out.timings["artifact_registry"] = time.perf_counter() - started
-        out.state = out.state.merged(ar.state)
-        out.errors.extend(ar.errors)
-        out.unread.update(err.target for err in ar.errors)
-        out.target["artifact_registry"] = {"project": options.project, "location": options.location,
-                                           "repositories": list(options.repositories) or "all",
-                                           "endpoint": options.artifact_registry_endpoint}
-    elif options.project or options.location:
-        raise ValueError("--project and --location go together (both name the Artifact Registry to scan)")
-    for bucket in options.gcr_buckets:
-        from .sources.gcs_bucket import read_gcr_bucket
-
-        if not in_shard(bucket, options.shard):
-            continue
-        progress(f"reading Container Registry bucket {bucket}")
-        started = time.perf_counter()
-        result = read_gcr_bucket(bucket, timeout=options.timeout)
-        out.timings[f"gcs:{bucket}"] = time.perf_counter() - started
-        out.state = out.state.merged(result.state)
-        out.errors.extend(result.errors)
-        out.target.setdefault("gcr_buckets", []).append(bucket)
-    for url in options.registries:
-        from .sources.oci import StaticToken, google_adc_token_provider, scan_oci_registry
-
-        progress(f"reading OCI registry {url}")
-        token = (StaticToken(options.registry_token) if options.registry_token
-                 else google_adc_token_provider() if _google_host(url) else None)
-        started = time.perf_counter()
-        inventory = scan_oci_registry(url, concurrency=options.concurrency, token_provider=token,
-                                      rate_limit=options.rate_limit, timeout=options.timeout,
-                                      shard=options.shard)
-        out.timings[f"oci:{url}"] = time.perf_counter() - started
-        out.requests += inventory.requests
-        out.state = out.state.merged(inventory.to_state())
-        out.errors.extend(inventory.errors)
-        for err in inventory.errors:
-            # A catalog failure leaves the whole registry unread.
-            out.unread.add(inventory.registry if err.target.endswith("/_catalog") else err.target)
-        out.target.setdefault("registries", []).append(
-            {"url": url, "repositories": len(inventory.repositories), "requests": inventory.requests})
+        read = source.read()
+        out.timings[source.key] = time.perf_counter() - started
+        out.state = out.state.merged(read.state)
+        out.errors.extend(read.errors)
+        out.unread.update(read.unread)
+        out.requests += read.requests or 0
+        read.target.add_to(out.target)
     return out
 
 

@@ -38,6 +38,7 @@ from registry_guard.catalogue.model import (
 
 from audit.errors import ScanError
 from audit.sharding import in_shard
+from audit.sources.source import ReportTarget, SourceRead
 from audit.sources.urls import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
@@ -524,3 +525,32 @@ def scan_artifact_registry(
         image_count=len(scan.images),
         image_pages=scan.pages,
     )
+
+
+@dataclass(frozen=True)
+class ArtifactRegistrySource:
+    """One project/location (every repository, or only `repositories`) as a scan source."""
+
+    project: str
+    location: str
+    repositories: tuple[str, ...] = ()
+    endpoint: str | None = None
+    timeout: float = 30.0
+    shard: tuple[int, int] | None = None
+
+    @property
+    def key(self) -> str:
+        return "artifact_registry"
+
+    @property
+    def description(self) -> str:
+        return f"Artifact Registry {self.project}/{self.location}"
+
+    def read(self) -> SourceRead:
+        scan = scan_artifact_registry(self.project, self.location, repositories=self.repositories or None,
+                                      endpoint=self.endpoint, timeout=self.timeout, shard=self.shard)
+        target = {"project": self.project, "location": self.location,
+                  "repositories": list(self.repositories) or "all", "endpoint": self.endpoint}
+        # Every error names a repository (or the whole location) whose images were not all read.
+        return SourceRead(scan.state, scan.errors, frozenset(e.target for e in scan.errors),
+                          ReportTarget("artifact_registry", target, listed=False))

@@ -29,6 +29,7 @@ from registry_guard.catalogue.model import (
 from registry_guard.catalogue.principals import acl_entity_to_member
 
 from audit.errors import ScanError
+from audit.sources.source import ReportTarget, SourceRead
 
 SOURCE: Final = "gcs"
 _T = TypeVar("_T")
@@ -169,4 +170,26 @@ def read_gcr_bucket(name: str, *, client: storage.Client | None = None,
     return GcsBucketScan(state, tuple(errors), tuple(notes))
 
 
-__all__ = ["GcsBucketScan", "read_gcr_bucket"]
+@dataclass(frozen=True)
+class GcrBucketSource:
+    """One bucket (normally Container Registry's) as a scan source."""
+
+    bucket: str
+    timeout: float = 60.0
+
+    @property
+    def key(self) -> str:
+        return f"gcs:{self.bucket}"
+
+    @property
+    def description(self) -> str:
+        return f"Container Registry bucket {self.bucket}"
+
+    def read(self) -> SourceRead:
+        result = read_gcr_bucket(self.bucket, timeout=self.timeout)
+        # A bucket's read yields no images, so nothing it misses could later look deleted: no `unread`.
+        return SourceRead(result.state, result.errors, frozenset(),
+                          ReportTarget("gcr_buckets", self.bucket, listed=True))
+
+
+__all__ = ["GcrBucketSource", "GcsBucketScan", "read_gcr_bucket"]

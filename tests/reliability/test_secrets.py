@@ -181,7 +181,7 @@ class MetadataServer:
 # takes the token from ADC (a real Google host cannot be reached from a loopback-only test).
 _AS_GOOGLE_HOST = (
     "import sys, warnings; warnings.filterwarnings('ignore', category=FutureWarning);"
-    "import audit.scan as s; s._google_host = lambda url: True;"
+    "import audit.sources.oci.tokens as t; t.is_google_host = lambda url: True;"
     "from audit.cli import main; sys.exit(main())"
 )
 

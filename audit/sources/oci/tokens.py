@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Final
+from urllib.parse import urlsplit
 
 GOOGLE_USERNAME: Final = "oauth2accesstoken"
 
@@ -40,3 +41,17 @@ def google_adc_token_provider(
         return str(credentials.token)
 
     return provide
+
+
+def is_google_host(url: str) -> bool:
+    """Whether `url` is on a Google registry host (Container Registry or Artifact Registry)."""
+    host = urlsplit(url).hostname or ""
+    return host == "gcr.io" or host.endswith((".gcr.io", "-docker.pkg.dev", ".pkg.dev"))
+
+
+def token_provider_for(url: str, static_token: str | None) -> TokenProvider | None:
+    """The given token when there is one, else Application Default Credentials for a Google host, else none
+    (anonymous: ADC must never go to a registry that is not Google's)."""
+    if static_token:
+        return StaticToken(static_token)
+    return google_adc_token_provider() if is_google_host(url) else None

@@ -1,0 +1,40 @@
+"""One OCI registry as a scan source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from audit.sources.oci.scanner import scan_oci_registry
+from audit.sources.oci.tokens import token_provider_for
+from audit.sources.source import ReportTarget, SourceRead
+
+
+@dataclass(frozen=True)
+class OciRegistrySource:
+    """`token` is a static registry token; without one, Google hosts get one from ADC."""
+
+    url: str
+    token: str | None = field(default=None, repr=False)
+    concurrency: int = 16
+    rate_limit: float | None = None
+    timeout: float = 10.0
+    shard: tuple[int, int] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"oci:{self.url}"
+
+    @property
+    def description(self) -> str:
+        return f"OCI registry {self.url}"
+
+    def read(self) -> SourceRead:
+        inventory = scan_oci_registry(self.url, concurrency=self.concurrency,
+                                      token_provider=token_provider_for(self.url, self.token),
+                                      rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard)
+        # A catalog failure leaves the whole registry unread.
+        unread = frozenset(inventory.registry if e.target.endswith("/_catalog") else e.target
+                           for e in inventory.errors)
+        target = {"url": self.url, "repositories": len(inventory.repositories), "requests": inventory.requests}
+        return SourceRead(inventory.to_state(), inventory.errors, unread,
+                          ReportTarget("registries", target, listed=True), requests=inventory.requests)
