@@ -77,7 +77,7 @@ class ArtifactRegistryScan:
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_duration(text: str) -> float:
+def parse_protobuf_duration(text: str) -> float:
     """Seconds in a google.protobuf.Duration JSON string ("86400s", "1.5s", "-0.000000001s").
 
     Strict: exactly the canonical grammar (digits, up to 9 fractional digits, trailing "s"),
@@ -95,10 +95,10 @@ def parse_duration(text: str) -> float:
     return -value if sign else value
 
 
-def duration_seconds(value: duration_pb2.Duration | str) -> float:
+def protobuf_duration_seconds(value: duration_pb2.Duration | str) -> float:
     """Seconds of a Duration, whether the client parsed it already or it is still JSON text."""
     if isinstance(value, str):
-        return parse_duration(value)
+        return parse_protobuf_duration(value)
     return float(value.seconds + value.nanos / 1e9)
 
 
@@ -236,8 +236,8 @@ def _cleanup_policy(pb: Any) -> CleanupPolicy:
             tag_prefixes=tuple(c.tag_prefixes),
             version_name_prefixes=tuple(c.version_name_prefixes),
             package_name_prefixes=tuple(c.package_name_prefixes),
-            older_than_seconds=duration_seconds(c.older_than) if c.HasField("older_than") else None,
-            newer_than_seconds=duration_seconds(c.newer_than) if c.HasField("newer_than") else None,
+            older_than_seconds=protobuf_duration_seconds(c.older_than) if c.HasField("older_than") else None,
+            newer_than_seconds=protobuf_duration_seconds(c.newer_than) if c.HasField("newer_than") else None,
         )
     recent: MostRecentVersions | None = None
     if pb.HasField("most_recent_versions"):

@@ -41,9 +41,9 @@ from audit.errors import ScanError
 from audit.sources.artifact_registry import (
     ArtifactRegistryScan,
     _describe,
-    duration_seconds,
     make_client,
-    parse_duration,
+    parse_protobuf_duration,
+    protobuf_duration_seconds,
     scan_artifact_registry,
 )
 from localdev.artifact_registry import (
@@ -542,14 +542,14 @@ def test_duration_parser_agrees_with_protobuf(seconds: int, nanos: int) -> None:
         nanos = -nanos  # protobuf: seconds and nanos share a sign
     pb = duration_pb2.Duration(seconds=seconds, nanos=nanos)
     text = pb.ToJsonString()
-    assert parse_duration(text) == duration_seconds(pb)
-    assert duration_seconds(text) == pytest.approx(seconds + nanos / 1e9, abs=1e-6)
+    assert parse_protobuf_duration(text) == protobuf_duration_seconds(pb)
+    assert protobuf_duration_seconds(text) == pytest.approx(seconds + nanos / 1e9, abs=1e-6)
 
 
 @given(st.text(alphabet="0123456789.-+s eE_dhm", max_size=14))
 def test_duration_parser_is_strict_and_never_disagrees(text: str) -> None:
     try:
-        value = parse_duration(text)
+        value = parse_protobuf_duration(text)
     except ValueError:
         return
     reference = duration_pb2.Duration()
@@ -562,11 +562,11 @@ def test_duration_parser_is_strict_and_never_disagrees(text: str) -> None:
 )
 def test_duration_parser_rejects_non_canonical(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_duration(text)
+        parse_protobuf_duration(text)
 
 
 def test_duration_examples() -> None:
-    assert parse_duration("86400s") == 86_400.0
-    assert parse_duration("2592000s") == 30 * 86_400.0
-    assert parse_duration("0.5s") == 0.5
-    assert parse_duration("-1.000000001s") == -1.000000001
+    assert parse_protobuf_duration("86400s") == 86_400.0
+    assert parse_protobuf_duration("2592000s") == 30 * 86_400.0
+    assert parse_protobuf_duration("0.5s") == 0.5
+    assert parse_protobuf_duration("-1.000000001s") == -1.000000001
