@@ -35,6 +35,7 @@ from registry_guard.catalogue.model import (
     Repository,
     ResourceRef,
 )
+from registry_guard.catalogue.names import is_repository_id
 
 from audit.errors import ScanError
 from audit.sharding import in_shard
@@ -46,7 +47,6 @@ MAX_PAGE_SIZE: Final = 1000  # ListRepositories / ListDockerImages: "Maximum pag
 IAM_POLICY_VERSION: Final = 3  # the only version that returns conditional bindings with conditions
 
 _Repo = artifactregistry_v1.Repository
-_REPO_ID_RE: Final = re.compile(r"[a-z]([a-z0-9-]*[a-z0-9])?")
 _DURATION_RE: Final = re.compile(r"(-)?([0-9]+)(?:\.([0-9]{1,9}))?s")
 _MAX_DURATION_SECONDS: Final = 315_576_000_000  # google.protobuf.Duration's range (10,000 years)
 _MESSAGE_LIMIT: Final = 400
@@ -335,7 +335,7 @@ def _repository_name(parent: str, name: str) -> str:
         if not name.startswith(parent + "/repositories/") or "/" in name[len(parent) + 14 :]:
             raise ValueError(f"repository {name!r} is not in {parent}")
         return name
-    if not _REPO_ID_RE.fullmatch(name):
+    if not is_repository_id(name):
         raise ValueError(f"not a repository id: {name!r}")
     return f"{parent}/repositories/{name}"
 

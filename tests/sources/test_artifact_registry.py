@@ -310,6 +310,18 @@ def test_repository_filter_reads_only_those(
         scan(fake, repositories=["projects/other/locations/x/repositories/y"])
 
 
+def test_repository_ids_follow_googles_naming_rule(
+    standard: StandardEstate, fake_for: Callable[[FakeEstate], ArtifactRegistryFake]
+) -> None:
+    fake = fake_for(standard.estate)
+    for bad in ("Models", "-models", "models-", "models/llm", "m" * 64):
+        with pytest.raises(ValueError, match="not a repository id"):
+            scan(fake, repositories=[bad])
+    assert not fake.requests  # refused before any request
+    longest = "m" * 63  # Google's limit: an id this long is asked for (and here it does not exist)
+    assert [e.target for e in scan(fake, repositories=[longest]).errors] == [repo_name(longest)]
+
+
 def test_missing_repository_is_an_error_and_the_rest_is_read(
     standard: StandardEstate, fake_for: Callable[[FakeEstate], ArtifactRegistryFake]
 ) -> None:
