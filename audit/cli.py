@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from registry_guard.catalogue.settings import Settings, SettingsError
+from registry_guard.catalogue.severity import SEVERITIES
 
 from . import __version__
 from .formats import FORMATS, write_reports
@@ -24,7 +25,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 # google.api_core warns about Python 3.11's support window on import: noise in every report run.
 warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 class UsageError(Exception):

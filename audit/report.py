@@ -15,7 +15,7 @@ from typing import Any
 from registry_guard.catalogue.findings import Finding, Undetermined
 from registry_guard.catalogue.model import Image, RegistryState, Repository, is_unknown
 from registry_guard.catalogue.rule import rule
-from registry_guard.catalogue.severity import severity_rank
+from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, severity_rank
 
 from . import __version__
 from .errors import ScanError
@@ -129,7 +129,7 @@ class Report:
         by_rule = Counter(f.rule_id for f in self.findings)
         return {
             "total": len(self.findings),
-            "by_severity": {s: by_severity.get(s, 0) for s in ("critical", "high", "medium", "low")},
+            "by_severity": {s: by_severity.get(s, 0) for s in MOST_SEVERE_FIRST},
             "by_rule": dict(sorted(by_rule.items())),
             "undetermined": len(self.undetermined),
             "errors": len(self.errors),

@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from registry_guard.catalogue.rule import all_rules
-from registry_guard.catalogue.severity import severity_rank
+from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, is_severity, severity_rank
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver
@@ -25,7 +25,6 @@ from ..report import Report, ReportFinding, Waiver
 NAME = "html"
 SUFFIX = ".html"
 
-SEVERITIES = ("critical", "high", "medium", "low")
 STATUS_TEXT = {
     "compliant": ("Compliant", "A complete scan found no unwaived findings."),
     "non-compliant": ("Non-compliant", "The scan found unwaived findings."),
@@ -79,12 +78,17 @@ def _bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, int, str, di
     return "".join(parts)
 
 
+def _rank(severity: str) -> int:
+    """The catalogue's rank; 0 for a severity it does not know, so that sorts after every known one."""
+    return severity_rank(severity) if is_severity(severity) else 0
+
+
 def _charts(report: Report) -> str:
     by_sev = Counter(f.severity for f in report.findings)
-    sev_bars = [(s, by_sev.get(s, 0), f"sev-{s}", {"severity": s}) for s in SEVERITIES]
+    sev_bars = [(s, by_sev.get(s, 0), f"sev-{s}", {"severity": s}) for s in MOST_SEVERE_FIRST]
     by_rule = Counter(f.rule_id for f in report.findings)
     rule_sev = {f.rule_id: f.severity for f in report.findings}
-    ordered = sorted(by_rule, key=lambda r: (-by_rule[r], -severity_rank(rule_sev[r]), r))
+    ordered = sorted(by_rule, key=lambda r: (-by_rule[r], -_rank(rule_sev[r]), r))
     rule_bars = [(r, by_rule[r], f"sev-{rule_sev[r]}", {"rule": r, "rule-severity": rule_sev[r]}) for r in ordered]
     rule_chart = (_bar_chart("chart-rule", "Findings by rule", rule_bars, 230) if rule_bars
                   else '<p class="muted">No findings.</p>')
@@ -107,7 +111,7 @@ def _badge(severity: str) -> str:
 def _summary_cards(report: Report, summary: Mapping[str, Any]) -> str:
     cards = [f'<div class="stat total"><span class="num" id="finding-count">{summary["total"]}</span>'
              '<span class="lbl">findings</span></div>']
-    for s in SEVERITIES:
+    for s in MOST_SEVERE_FIRST:
         n = summary["by_severity"][s]
         cards.append(f'<div class="stat sev-{s}{" zero" if not n else ""}" data-severity="{s}">'
                      f'<span class="num" id="count-{s}">{n}</span><span class="lbl">{s}</span></div>')
@@ -195,7 +199,7 @@ def _findings(report: Report) -> str:
         return ('<section id="findings"><h2>Findings</h2><p class="empty">No findings.</p>'
                 '<table id="findings-table" hidden><tbody></tbody></table></section>')
     rules = sorted({f.rule_id for f in report.findings})
-    sev_options = "".join(f'<option value="{s}">{s}</option>' for s in SEVERITIES)
+    sev_options = "".join(f'<option value="{s}">{s}</option>' for s in MOST_SEVERE_FIRST)
     rule_options = "".join(f'<option value="{_e(r)}">{_e(r)}</option>' for r in rules)
     rows = "".join(_finding_row(i, f) for i, f in enumerate(report.findings))
     # `hidden` until the script runs: without JS there is nothing to filter with and every row shows.
@@ -493,7 +497,7 @@ def render(report: Report) -> str:
     summary = report.summary()
     status = summary["status"]
     label, meaning = STATUS_TEXT[status]
-    counts = ", ".join(f"{summary['by_severity'][s]} {s}" for s in SEVERITIES if summary["by_severity"][s])
+    counts = ", ".join(f"{summary['by_severity'][s]} {s}" for s in MOST_SEVERE_FIRST if summary["by_severity"][s])
     headline = f"{summary['total']} finding(s)" + (f" ({counts})" if counts else "")
     title = f"Model Registry Guard: {label} ({headline})"
     banner = (

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
+from registry_guard.catalogue.severity import MOST_SEVERE_FIRST
+
 from .. import __version__
 from ..report import Report, ReportFinding
 
@@ -29,7 +31,6 @@ STATUS = {
     "incomplete": ("🟠", "Incomplete scan"),
 }
 SEVERITY_ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦"}
-SEVERITIES = ("critical", "high", "medium", "low")
 TREND = {"new": "🆕 new", "still-open": "still open"}
 WAIVER_STATUS = {"active": "✅ active", "expired": "⚠️ expired", "unused": "💤 unused"}
 
@@ -117,7 +118,7 @@ def _finding_row(f: ReportFinding) -> list[str]:
 def _head(report: Report, summary: Mapping[str, Any]) -> str:
     icon, label = STATUS[summary["status"]]
     when = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
-    counts = " · ".join(f"{summary['by_severity'][s]} {s}" for s in SEVERITIES if summary["by_severity"][s])
+    counts = " · ".join(f"{summary['by_severity'][s]} {s}" for s in MOST_SEVERE_FIRST if summary["by_severity"][s])
     lines = [
         f"## {icon} Model Registry Guard: {label}",
         "",
@@ -137,7 +138,7 @@ def _head(report: Report, summary: Mapping[str, Any]) -> str:
     waived = Counter(f.severity for f in report.findings if f.waived)
     new = Counter(f.severity for f in report.findings if f.trend == "new")
     lines += ["", _row(["Severity", "Findings", "Waived", "New"]), "|:---|---:|---:|---:|"]
-    for s in SEVERITIES:
+    for s in MOST_SEVERE_FIRST:
         lines.append(_row([f"{SEVERITY_ICON[s]} {s}", str(summary["by_severity"][s]), str(waived[s]), str(new[s])]))
     trend = summary.get("trend")
     if trend:

@@ -18,7 +18,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from registry_guard.catalogue.rule import Rule, all_rules
-from registry_guard.catalogue.severity import severity_rank
+from registry_guard.catalogue.severity import is_severity, severity_rank
 
 from .. import __version__
 from ..report import Report, ReportFinding
@@ -137,7 +137,9 @@ def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
 def _ranked(findings: Sequence[ReportFinding]) -> list[ReportFinding]:
     """Most severe first, unwaived before waived; otherwise report order (a stable sort: deterministic).
     A severity the catalogue does not know ranks as medium, as its security-severity does."""
-    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.waived))
+    medium = severity_rank("medium")
+    return sorted(findings, key=lambda f: (-(severity_rank(f.severity) if is_severity(f.severity) else medium),
+                                           f.waived))
 
 
 def _truncation_notice(omitted: Sequence[ReportFinding], total: int, max_results: int) -> dict[str, Any]:
