@@ -285,7 +285,7 @@ def report_from_json(document: Mapping[str, Any]) -> Report:
         target=document["target"],
         complete=document["complete"],
         errors=tuple(ScanError(e["source"], e["target"], e["message"]) for e in document["errors"]),
-        findings=tuple(_finding_from_json(f) for f in document["findings"]),
+        findings=tuple(finding_from_json(f) for f in document["findings"]),
         undetermined=tuple(Undetermined(u["rule_id"], u["resource"], u["reason"]) for u in document["undetermined"]),
         inventory=document["inventory"],
         rules_evaluated=tuple(document["rules_evaluated"]),
@@ -293,7 +293,7 @@ def report_from_json(document: Mapping[str, Any]) -> Report:
         kind=document["kind"],
         history=document.get("history", {}),
         waivers=tuple(_waiver_from_json(w) for w in document.get("waivers", ())),
-        resolved=tuple(_finding_from_json(f) for f in document.get("resolved", ())),
+        resolved=tuple(finding_from_json(f) for f in document.get("resolved", ())),
     )
 
 
@@ -302,7 +302,7 @@ def _waiver_from_json(w: Mapping[str, Any]) -> Waiver:
                   w.get("matched", 0))
 
 
-def _finding_from_json(f: Mapping[str, Any]) -> ReportFinding:
+def finding_from_json(f: Mapping[str, Any]) -> ReportFinding:
     return ReportFinding(
         f["rule_id"], f["title"], f["severity"], f["resource"], f["message"], tuple(f["remediation"]),
         tuple(f["frameworks"]), f["evidence"], f.get("source_location"),

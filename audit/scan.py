@@ -20,7 +20,7 @@ from registry_guard.catalogue.rule import Inputs, Stage
 from registry_guard.catalogue.settings import Settings
 
 from .errors import ScanError
-from .report import Report, Waiver, build_report, inventory_of
+from .report import Report, Waiver, build_report, finding_from_json, inventory_of
 from .sharding import in_shard
 from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
 from .sources.source import Source
@@ -195,9 +195,7 @@ def _with_trend(report: Report, previous: Snapshot, history_info: dict[str, Any]
         history_info["resolved_note"] = "resolved findings are not listed for an incomplete scan"
         return dataclasses.replace(report, findings=findings)
     now = {f.fingerprint for f in report.findings}
-    from .report import _finding_from_json
-
-    resolved = tuple(_finding_from_json(f) for fp, f in before.items() if fp not in now)
+    resolved = tuple(finding_from_json(f) for fp, f in before.items() if fp not in now)
     return dataclasses.replace(report, findings=findings, resolved=resolved)
 
 

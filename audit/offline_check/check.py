@@ -60,12 +60,13 @@ def to_finding(violation: Violation) -> Finding:
     )
 
 
-def _program_file(program_dir: str | Path) -> Path:
+def program_file(program_dir: str | Path) -> Path:
+    """The program's entry file: `program_dir` itself when it is a file, else its `__main__.py`."""
     path = Path(program_dir)
     return path if path.is_file() else path / "__main__.py"
 
 
-def _project_name(program: Path) -> str:
+def project_name(program: Path) -> str:
     """The project name from Pulumi.yaml, as the CLI would use it for URNs and config keys."""
     pulumi_yaml = program.parent / "Pulumi.yaml"
     if pulumi_yaml.is_file():
@@ -93,8 +94,8 @@ def run_offline_check(
     # Imported here: the stack runner pulls in the Pulumi runtime, which callers of to_finding do not need.
     from audit.sources.stack_program import run_stack_program
 
-    program = _program_file(program_dir)
-    project = _project_name(program)
+    program = program_file(program_dir)
+    project = project_name(program)
     run = run_stack_program(program, stack_config, project=project, stack=stack)
     positions = {r.urn: r.source_position for r in run.resources if r.source_position}
     resources = [

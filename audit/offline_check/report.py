@@ -13,7 +13,7 @@ from registry_guard.catalogue.findings import Undetermined
 
 from ..input_files import load_document
 from ..report import Report, build_report
-from .check import CheckResult, _program_file, _project_name
+from .check import CheckResult, program_file, project_name
 
 
 def _cli_value(value: Any) -> str:
@@ -22,7 +22,7 @@ def _cli_value(value: Any) -> str:
 
 
 def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -> dict[str, str]:
-    project = _project_name(_program_file(program))
+    project = project_name(program_file(program))
     config: dict[str, str] = {}
     if path is not None:
         document = load_document(path, "yaml", ValueError)
