@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from reliability_support import CliRun, run_cli
 
 from audit.sources.oci import scan_oci_registry_async
+from audit.sources.oci.client import Pacing
 from localdev.fault_proxy import (
     Fault,
     FaultProxy,
@@ -167,38 +169,55 @@ def test_retries_per_url_are_bounded_by_the_configured_max(fault: Fault, registr
         assert all(n == MAX_RETRIES + 1 for n in per_url.values()), per_url
 
 
-def _retry_gaps(proxy: FaultProxy, max_retries: int, backoff_base: float) -> list[float]:
-    """Scan one repository whose tags/list always answers 503; the gaps between its attempts."""
+class RecordedPacing:
+    """A pacing whose sleeps return at once and are recorded; its jitter comes from a seeded generator."""
+
+    def __init__(self, seed: int) -> None:
+        self.waits: list[float] = []
+        self.pacing = Pacing(sleep=self._sleep, random=random.Random(seed))
+
+    async def _sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def _retry_waits(proxy: FaultProxy, max_retries: int, backoff_base: float, seed: int) -> list[float]:
+    """Scan one repository whose tags/list always answers 503; the waits between its attempts."""
     proxy.clear()
+    recorded = RecordedPacing(seed)
     inventory = asyncio.run(scan_oci_registry_async(
-        proxy.url, repositories=["models/llm"], max_retries=max_retries, backoff_base=backoff_base, timeout=2))
+        proxy.url, repositories=["models/llm"], max_retries=max_retries, backoff_base=backoff_base, timeout=2,
+        pacing=recorded.pacing))
     assert not inventory.complete
-    times = [r.at for r in proxy.matching("/models/llm/tags/list")]
-    assert len(times) == max_retries + 1
-    return [b - a for a, b in itertools.pairwise(times)]
+    assert len(proxy.matching("/models/llm/tags/list")) == max_retries + 1
+    return recorded.waits
 
 
 def test_backoff_grows_and_is_jittered(registry_proxy: FaultProxy) -> None:
     registry_proxy.plan = [Rule(status(503), path="/tags/list")]
     base = 0.05
-    first = _retry_gaps(registry_proxy, 5, base)
-    second = _retry_gaps(registry_proxy, 5, base)
-    for gaps in (first, second):
-        for attempt, gap in enumerate(gaps):
-            nominal = base * 2 ** attempt
-            # Jittered into [nominal/2, nominal], plus a little for the request itself.
-            assert nominal / 2 - 0.005 <= gap <= nominal + 0.15, (attempt, gaps)
-        # Growing: each wait is at least the previous one (the jitter ranges do not overlap).
-        assert all(later >= earlier - 0.01 for earlier, later in itertools.pairwise(gaps)), gaps
-        assert gaps[-1] > gaps[0] * 4
-    # Jitter: two runs do not wait the same.
-    assert any(abs(a - b) > 0.003 for a, b in zip(first, second, strict=True)), (first, second)
+    first = _retry_waits(registry_proxy, 5, base, seed=1)
+    # Exactly the jittered exponential schedule: half the nominal wait plus a uniform draw of the other half.
+    draws = random.Random(1)
+    assert first == [base * 2 ** n / 2 + draws.uniform(0, base * 2 ** n / 2) for n in range(5)]
+    for attempt, wait in enumerate(first):
+        assert base * 2 ** attempt / 2 <= wait <= base * 2 ** attempt
+    # Growing: the ranges of consecutive waits touch and never overlap.
+    assert all(later >= earlier for earlier, later in itertools.pairwise(first)), first
+    # Jitter: another random source waits differently.
+    assert _retry_waits(registry_proxy, 5, base, seed=2) != first
+
+
+def test_backoff_is_capped(registry_proxy: FaultProxy) -> None:
+    registry_proxy.plan = [Rule(status(503), path="/tags/list")]
+    waits = _retry_waits(registry_proxy, 9, 1.0, seed=3)
+    assert max(waits) <= 10.0 and waits[-1] >= 5.0  # backoff_cap: the nominal wait stops at 10 s
 
 
 def test_retry_after_is_honoured(registry_proxy: FaultProxy) -> None:
-    registry_proxy.plan = [Rule(status(429, retry_after=1), path="/tags/list", times=1)]
+    registry_proxy.plan = [Rule(status(429, retry_after=7), path="/tags/list", times=1)]
+    recorded = RecordedPacing(seed=1)
     inventory = asyncio.run(scan_oci_registry_async(registry_proxy.url, repositories=["models/llm"],
-                                                    backoff_base=0.01, timeout=2))
+                                                    backoff_base=0.01, timeout=2, pacing=recorded.pacing))
     assert inventory.complete
-    first, second = (r.at for r in registry_proxy.matching("/models/llm/tags/list"))
-    assert 0.95 <= second - first < 2.0
+    assert len(registry_proxy.matching("/models/llm/tags/list")) == 2
+    assert recorded.waits == [7.0]  # the registry's own wait, not the backoff's

@@ -7,7 +7,7 @@ import asyncio
 import base64
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
@@ -26,6 +26,16 @@ class FetchError(Exception):
     """One request that failed for good; the message is safe to show (no credentials)."""
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """Where waiting gets its time and its chance: retries, backoff jitter and the rate limit. Tests pass
+    their own, so backoff and deadlines are checked exactly and never depend on the machine's speed."""
+
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    random: random.Random = field(default_factory=random.Random)
+
+
 @dataclass
 class HttpClient:
     """One scan's requests: every one counted, at most `concurrency` at once, at most `rate_limit` per
@@ -39,6 +49,7 @@ class HttpClient:
     backoff_base: float = 0.2
     backoff_cap: float = 10.0
     retry_after_cap: float = 60.0
+    pacing: Pacing = field(default_factory=Pacing)
     requests: int = 0
     _sem: asyncio.Semaphore = field(init=False, repr=False)
     _rate_lock: asyncio.Lock = field(init=False, repr=False)
@@ -64,17 +75,17 @@ class HttpClient:
         if not self.rate_limit:
             return
         async with self._rate_lock:
-            now = time.monotonic()
+            now = self.pacing.monotonic()
             wait = self._next_slot - now
             self._next_slot = max(now, self._next_slot) + 1.0 / self.rate_limit
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self.pacing.sleep(wait)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
         delay = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
-        return float(delay / 2 + random.uniform(0, delay / 2))  # jitter: retries of many tasks spread out
+        return float(delay / 2 + self.pacing.random.uniform(0, delay / 2))  # jitter: many tasks' retries spread out
 
     async def _send_once(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
         if self.rate_limit:
@@ -93,12 +104,12 @@ class HttpClient:
                 if attempt >= self.max_retries:
                     raise FetchError(f"{type(exc).__name__} after {attempt + 1} attempts: "
                                       f"{self.redact(str(exc)) or 'no detail'}") from None
-                await asyncio.sleep(self._backoff(attempt, None))
+                await self.pacing.sleep(self._backoff(attempt, None))
                 attempt += 1
                 continue
             if resp.status_code in _RETRY_STATUS and attempt < self.max_retries:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                await asyncio.sleep(self._backoff(attempt, retry_after))
+                await self.pacing.sleep(self._backoff(attempt, retry_after))
                 attempt += 1
                 continue
             return resp

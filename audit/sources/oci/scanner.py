@@ -16,7 +16,7 @@ from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 
 from audit.errors import ScanError
 from audit.sharding import in_shard
-from audit.sources.oci.client import FetchError, HttpClient
+from audit.sources.oci.client import FetchError, HttpClient, Pacing
 from audit.sources.oci.headers import parse_link_next
 from audit.sources.oci.tokens import TokenProvider
 from audit.sources.oci.wire import HttpxWire, LeanWire, Reply
@@ -329,10 +329,11 @@ async def scan_oci_registry_async(
     url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
-    backoff_base: float = 0.2, transport: httpx.AsyncBaseTransport | None = None,
+    backoff_base: float = 0.2, transport: httpx.AsyncBaseTransport | None = None, pacing: Pacing | None = None,
 ) -> OciInventory:
     """Async form of `scan_oci_registry`; `transport` replaces the built-in lean HTTP/1.1 transport
-    (e.g. to wrap it, or httpx's own, with latency in a benchmark)."""
+    (e.g. to wrap it, or httpx's own, with latency in a benchmark); `pacing` replaces the clock, sleep and
+    random source of retries and the rate limit."""
     check_url_allowed(url)
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise ValueError("shard must be (index, count) with 0 <= index < count")
@@ -347,7 +348,8 @@ async def scan_oci_registry_async(
             limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
             wire = HttpxWire(await stack.enter_async_context(httpx.AsyncClient(
                 timeout=timeout, limits=limits, follow_redirects=False, transport=transport, trust_env=False)))
-        http = HttpClient(wire, concurrency, max_retries, rate_limit, token_provider, backoff_base)
+        http = HttpClient(wire, concurrency, max_retries, rate_limit, token_provider, backoff_base,
+                          pacing=pacing or Pacing())
         scanner = _Scanner(url, http, page_size)
         scanner.start_workers(concurrency)
         stack.push_async_callback(scanner.stop_workers)  # before the wire closes (callbacks run LIFO)
