@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import time
 from pathlib import Path
@@ -221,3 +222,22 @@ def test_retry_after_is_honoured(registry_proxy: FaultProxy) -> None:
     assert inventory.complete
     assert len(registry_proxy.matching("/models/llm/tags/list")) == 2
     assert recorded.waits == [7.0]  # the registry's own wait, not the backoff's
+
+
+def test_a_tag_that_could_not_be_read_is_neither_deleted_nor_forgotten(registry_proxy: FaultProxy,
+                                                                         tmp_path: Path) -> None:
+    """One tag's manifest fails in the second scan: its absence proves nothing, so no version-deleted, and the
+    third scan still compares it with the digest the first one recorded."""
+    history = tmp_path / "history"
+    first = _scan(registry_proxy, tmp_path / "1", "--history", str(history))
+    assert first.report["complete"] is True
+    registry_proxy.plan = [Rule(status(404), path="/models/llm/manifests/v1.0.0", method="HEAD")]
+    second = _scan(registry_proxy, tmp_path / "2", "--history", str(history))
+    assert second.rc == 3 and second.report["complete"] is False
+    assert not [f for f in second.report["findings"] if f["rule_id"] == "version-deleted"], second.report["findings"]
+    registry_proxy.plan = []
+    third = _scan(registry_proxy, tmp_path / "3", "--history", str(history))
+    assert third.report["complete"] is True
+    assert not [f for f in third.report["findings"] if f["rule_id"] in ("version-deleted", "version-tag-moved")]
+    snapshot = json.loads(sorted((history / "snapshots").glob("*.json"))[-1].read_text())
+    assert any("v1.0.0" in image["tags"] and image["package"] == "models/llm" for image in snapshot["images"])

@@ -46,6 +46,9 @@ class OciInventory:
     errors: tuple[ScanError, ...]
     requests: int
     tags: int = 0
+    # What was not read completely, as the history rules name it: the registry (its catalog failed) or
+    # `registry/repository` (its tag list, or any one of its tags, failed). Absences there prove nothing.
+    unread: frozenset[str] = frozenset()
 
     @property
     def complete(self) -> bool:
@@ -153,14 +156,16 @@ class _Scanner:
         self.http = http
         self.page_size = page_size
         self.errors: list[ScanError] = []
+        self.unread: set[str] = set()
         self.images: list[Image] = []
         self.tag_count = 0
         self._heads: asyncio.Queue[tuple[_HeadBatch, int, str]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._manifests_url: dict[str, str] = {}  # repo -> URL prefix of its manifests
 
-    def error(self, target: str, message: str) -> None:
+    def error(self, target: str, message: str, unread: str) -> None:
         self.errors.append(ScanError(SOURCE, target, self.http.redact(message)))
+        self.unread.add(unread)
 
     # Why a fixed pool of `concurrency` workers for the HEADs rather than a task per tag queueing on
     # the semaphore: a task, a semaphore future and two event-loop hops per HEAD cost client CPU, and
@@ -181,7 +186,7 @@ class _Scanner:
             try:
                 batch.digests[index] = await self.head_digest(batch.repo, tag)
             except FetchError as exc:
-                self.error(f"{batch.target}:{tag}", str(exc))
+                self.error(f"{batch.target}:{tag}", str(exc), unread=batch.target)
             except Exception as exc:  # a bug, not the registry: fails the scan as it would unpooled
                 if not batch.done.done():
                     batch.done.set_exception(exc)
@@ -298,7 +303,7 @@ class _Scanner:
         try:
             listing = await self.tag_listing(repo)
         except FetchError as exc:
-            self.error(target, str(exc))
+            self.error(target, str(exc), unread=target)
             return ()
         self.tag_count += len(listing.tags)
         by_digest: dict[str, set[str]] = {}
@@ -357,7 +362,7 @@ async def scan_oci_registry_async(
             try:
                 repos = await scanner.catalog()
             except FetchError as exc:
-                scanner.error(f"{scanner.host}/_catalog", str(exc))
+                scanner.error(f"{scanner.host}/_catalog", str(exc), unread=scanner.host)
                 repos = []
         else:
             repos = sorted(set(repositories))
@@ -374,6 +379,7 @@ async def scan_oci_registry_async(
         errors=tuple(sorted(scanner.errors)),
         requests=http.requests,
         tags=scanner.tag_count,
+        unread=frozenset(scanner.unread),
     )
 
 

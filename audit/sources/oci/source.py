@@ -32,9 +32,6 @@ class OciRegistrySource:
         inventory = scan_oci_registry(self.url, concurrency=self.concurrency,
                                       token_provider=token_provider_for(self.url, self.token),
                                       rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard)
-        # A catalog failure leaves the whole registry unread.
-        unread = frozenset(inventory.registry if e.target.endswith("/_catalog") else e.target
-                           for e in inventory.errors)
         target = {"url": self.url, "repositories": len(inventory.repositories), "requests": inventory.requests}
-        return SourceRead(inventory.to_state(), inventory.errors, unread,
+        return SourceRead(inventory.to_state(), inventory.errors, inventory.unread,
                           ReportTarget("registries", target, listed=True), requests=inventory.requests)
