@@ -85,7 +85,8 @@ def _rank(severity: str) -> int:
 
 def _charts(report: Report) -> str:
     by_sev = Counter(f.severity for f in report.findings)
-    sev_bars = [(s, by_sev.get(s, 0), f"sev-{s}", {"severity": s}) for s in MOST_SEVERE_FIRST]
+    sev_bars: list[tuple[str, int, str, dict[str, str]]] = [
+        (s, by_sev.get(s, 0), f"sev-{s}", {"severity": s}) for s in MOST_SEVERE_FIRST]
     by_rule = Counter(f.rule_id for f in report.findings)
     rule_sev = {f.rule_id: f.severity for f in report.findings}
     ordered = sorted(by_rule, key=lambda r: (-by_rule[r], -_rank(rule_sev[r]), r))
