@@ -16,7 +16,7 @@ from typing import Any
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from registry_guard.catalogue.findings import Finding
 from registry_guard.catalogue.model import RegistryState
-from registry_guard.pulumi_properties import adapt
+from registry_guard.pulumi_properties.adapt import adapt
 
 from audit.input_files import load_document
 

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import re
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,13 @@ def test_the_reference_is_generated_from_the_declarations() -> None:
 
     assert (ROOT / "docs" / "rules.md").read_text() == rules_md(), (
         "docs/rules.md is stale: python -m scripts.rules_doc > docs/rules.md")
+
+
+def test_the_catalogue_and_the_scan_load_without_pulumi() -> None:
+    """The nightly scan starts a process per run: loading the catalogue must not load pulumi_policy (and with
+    it the Pulumi runtime and gRPC), which only the pack and `--desired` need."""
+    code = ("import sys, audit.cli, audit.scan\n"
+            "from registry_guard.catalogue.rule import all_rules\nall_rules()\n"
+            "print(sorted(m for m in ('pulumi', 'pulumi_policy', 'grpc') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

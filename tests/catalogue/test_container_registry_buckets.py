@@ -11,7 +11,7 @@ from registry_guard.catalogue.container_registry import (
     container_registry_bucket_name,
     container_registry_of_bucket,
 )
-from registry_guard.pulumi_properties import adapt
+from registry_guard.pulumi_properties.adapt import adapt
 from registry_guard.pulumi_properties.types import BUCKET, CONTAINER_REGISTRY
 
 from audit.sources.gcs_bucket import read_gcr_bucket

@@ -7,7 +7,7 @@ from catalogue.rules.cases import deploy_cases
 from registry_guard.catalogue.judge import judge_rule
 from registry_guard.catalogue.rule import Inputs, Stage, rule, rules_at
 from registry_guard.pack.policies import resource_types
-from registry_guard.pulumi_properties import adapt
+from registry_guard.pulumi_properties.adapt import adapt
 
 ALL_CASE_RESOURCES = [(case.type, case.props) for _, case in deploy_cases()]
 

@@ -39,7 +39,7 @@ from ..catalogue.findings import Finding, Undetermined
 from ..catalogue.judge import judge_rule
 from ..catalogue.rule import Inputs, Rule, Stage, rules_at
 from ..catalogue.settings import Settings, SettingsError
-from ..pulumi_properties import Adapted, adapt
+from ..pulumi_properties.adapt import Adapted, adapt
 from ..pulumi_properties.declarations import StackResource, stack_declarations
 from ..pulumi_properties.reader import SENTINELS, PropertyReader
 from ..pulumi_properties.types import types_yielding

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ...pulumi_properties.reader import SENTINELS
 from ...pulumi_properties.types import AR_REPOSITORY
 from ..findings import Finding, Undetermined
 from ..frameworks import CCC_IMMUTABLE_TAGS
@@ -19,6 +18,9 @@ def set_immutable_tags(resource_type: str, props: dict[str, Any]) -> dict[str, A
     dockerConfig is valid only on Docker repositories, so an unknown format is left to the check."""
     if resource_type != AR_REPOSITORY:
         return None
+    # Here, not at the top: only the pack remediates, and the audit need not load pulumi_policy.
+    from ...pulumi_properties.reader import SENTINELS
+
     fmt = props.get("format")
     if not isinstance(fmt, str) or fmt in SENTINELS or fmt.upper() != "DOCKER":
         return None
