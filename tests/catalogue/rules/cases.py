@@ -1,8 +1,8 @@
 """The kinds of case a rule's test module lists in `CASES`, and how each is run.
 
-* `Deploy`: one resource through the pack's policies, in process, through the servicer the pack serves
-  with (so levels, the "could not judge" downgrade and messages are what a user sees).
-* `DeployStack`: a whole stack through the pack's stack policy (AnalyzeStack).
+* `Deploy`: one resource through the real pack process, as the engine sends it (Remediate, then Analyze on
+  the remediated properties), with the rule's policy configured as the case says.
+* `DeployStack`: a whole stack through the real pack process (each resource, then AnalyzeStack).
 * `Live`: a normalized state judged as the nightly audit judges it, at a stage of the rule.
 
 Expectations: `PASSES` (the rule says nothing), `Blocks(says)` (a mandatory violation containing `says`),
@@ -17,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_pack.harness import Diagnostic, StackItem, analyze, analyze_stack
+from policy_pack.harness import StackItem
 from registry_guard.catalogue.judge import judge
 from registry_guard.catalogue.rule import Inputs, Stage
+
+from audit.offline_check.analyzer import PolicyPackClient, Resource, Violation
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,35 @@ Expect = Passes | Blocks | Warns | Finds | CannotJudge
 FAILING = (Blocks, Warns, Finds)
 
 
-def _check_diagnostics(rule_id: str, diagnostics: list[Diagnostic], expect: Expect) -> None:
-    mine = [d for d in diagnostics if d.policy == rule_id]
+def _urn(type_token: str, name: str) -> str:
+    return f"urn:pulumi:dev::model-registry::{type_token}::{name}"
+
+
+def _run(pack: PolicyPackClient, rule_id: str, config: Mapping[str, Any], resources: list[Resource]) -> list[Violation]:
+    pack.configure({rule_id: dict(config)} if config else None)
+    try:
+        violations, _ = pack.check(resources)
+    finally:
+        if config:
+            pack.configure(None)
+    return [v for v in violations if v.policy_name == rule_id]
+
+
+def _check_violations(rule_id: str, mine: list[Violation], expect: Expect) -> None:
     if isinstance(expect, Passes):
         assert mine == [], f"expected {rule_id} to pass, got {mine}"
         return
     assert not isinstance(expect, Finds), "a deploy-time case blocks, warns or cannot judge"
     level = "mandatory" if isinstance(expect, Blocks) else "advisory"
-    matching = [d for d in mine if d.level == level and expect.says in d.message]
+    matching = [v for v in mine if v.enforcement_level == level and expect.says in v.message]
     if isinstance(expect, CannotJudge):
-        matching = [d for d in matching if "could not judge" in d.message]
+        matching = [v for v in matching if v.undetermined and "could not judge" in v.message]
+    else:
+        matching = [v for v in matching if not v.undetermined]
     assert matching, f"expected {rule_id} {expect} at {level}, got {mine}"
     if level == "advisory":
         # An undetermined or advisory case never also blocks: unknowns are reported, not guessed.
-        assert not [d for d in mine if d.level == "mandatory"], mine
+        assert not [v for v in mine if v.enforcement_level == "mandatory"], mine
 
 
 @dataclass(frozen=True)
@@ -79,8 +96,9 @@ class Deploy:
     expect: Expect
     config: Mapping[str, Any] = field(default_factory=dict)  # this rule's policy config
 
-    def check(self, rule_id: str) -> None:
-        _check_diagnostics(rule_id, analyze(self.type, self.props, {rule_id: dict(self.config)}), self.expect)
+    def check(self, rule_id: str, pack: PolicyPackClient) -> None:
+        resource = Resource(self.type, "res", _urn(self.type, "res"), dict(self.props))
+        _check_violations(rule_id, _run(pack, rule_id, self.config, [resource]), self.expect)
 
 
 @dataclass(frozen=True)
@@ -90,8 +108,17 @@ class DeployStack:
     expect: Expect
     config: Mapping[str, Any] = field(default_factory=dict)
 
-    def check(self, rule_id: str) -> None:
-        _check_diagnostics(rule_id, analyze_stack(self.resources, {rule_id: dict(self.config)}), self.expect)
+    def check(self, rule_id: str, pack: PolicyPackClient) -> None:
+        urns = {item.name: _urn(item.type, item.name) for item in self.resources}
+        resources = [
+            Resource(item.type, item.name, urns[item.name], dict(item.props),
+                     dependencies=tuple(sorted({urns[d] for ds in (item.property_dependencies or {}).values()
+                                                for d in ds})),
+                     property_dependencies={k: tuple(urns[d] for d in v)
+                                            for k, v in (item.property_dependencies or {}).items()})
+            for item in self.resources
+        ]
+        _check_violations(rule_id, _run(pack, rule_id, self.config, resources), self.expect)
 
 
 @dataclass(frozen=True)
@@ -101,7 +128,7 @@ class Live:
     expect: Expect
     stage: Stage = Stage.LIVE
 
-    def check(self, rule_id: str) -> None:
+    def check(self, rule_id: str, pack: PolicyPackClient) -> None:
         judged = judge(self.inputs, self.stage, [rule_id])
         assert judged.evaluated == (rule_id,), judged.evaluated
         if isinstance(self.expect, Passes):

@@ -11,6 +11,7 @@ from registry_guard.catalogue.model import CleanupCondition, CleanupPolicy, Imag
 from registry_guard.catalogue.rule import Inputs, Stage
 from registry_guard.catalogue.settings import Settings
 
+from audit.offline_check.analyzer import PolicyPackClient
 from audit.sources.artifact_registry import scan_artifact_registry
 from localdev.artifact_registry import ArtifactRegistryFake, FakeDockerImage, cleanup_policy, fake_digest
 
@@ -118,8 +119,8 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)
 
 
 # --- the simulation: what the policies would delete from a live inventory -------------------------------

@@ -15,6 +15,8 @@ from registry_guard.catalogue.model import (
 )
 from registry_guard.catalogue.rule import Inputs, Stage
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Case, Finds, Live
 from .live_state import BUCKET_REF, repository
 
@@ -109,8 +111,8 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)
 
 
 def test_evidence_is_plain_json_naming_each_changed_field() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from registry_guard.catalogue.model import RegistryState, Repository
 from registry_guard.catalogue.rule import Inputs
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, CannotJudge, Case, Deploy, Finds, Live, Warns
 from .live_state import REPO_REF
 from .resources import REPO, U, repo
@@ -36,5 +38,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

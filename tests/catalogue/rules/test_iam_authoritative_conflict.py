@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from policy_pack.harness import StackItem
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Blocks, CannotJudge, Case, DeployStack
 from .resources import (
     AR_BINDING,
@@ -166,5 +168,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

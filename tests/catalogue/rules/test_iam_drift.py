@@ -5,6 +5,8 @@ from __future__ import annotations
 from registry_guard.catalogue.model import UNKNOWN, Grant, RegistryState
 from registry_guard.catalogue.rule import Inputs, Stage
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Case, Finds, Live
 from .live_state import BUCKET_REF, REPO_REF, member
 
@@ -57,5 +59,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

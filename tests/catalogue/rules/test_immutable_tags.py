@@ -6,6 +6,8 @@ from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
 from registry_guard.catalogue.model import RegistryState, Repository
 from registry_guard.catalogue.rule import Inputs
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
 from .live_state import REPO_REF
 from .resources import REPO, U, repo
@@ -55,5 +57,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from registry_guard.catalogue.model import Bucket, RegistryState
 from registry_guard.catalogue.rule import Inputs
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Case, Deploy, Finds, Live, Warns
 from .live_state import BUCKET_REF
 from .resources import BUCKET, GCR, REPO, repo
@@ -52,5 +54,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rule import Inputs
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Case, Deploy, Finds, Live, Warns
 from .live_state import member
 from .resources import AR_BINDING, AR_MEMBER, AR_TARGET, B_AC, B_MEMBER, CR_BUCKET, P_BINDING, P_MEMBER
@@ -69,5 +71,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)

@@ -12,6 +12,8 @@ from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rule import Inputs
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
 from .live_state import member
 from .resources import (
@@ -192,8 +194,8 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)
 
 
 # --- properties: a public principal hidden anywhere, in any IAM or ACL shape, any casing, is always found.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rule import Inputs, Stage
 
+from audit.offline_check.analyzer import PolicyPackClient
+
 from .cases import PASSES, Case, Finds, Live
 from .live_state import REPO_REF, image
 
@@ -49,5 +51,5 @@ CASES: list[Case] = [
 ]
 
 
-def test_case(case: Case, rule_id: str) -> None:
-    case.check(rule_id)
+def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
+    case.check(rule_id, pack)
