@@ -7,10 +7,11 @@ from typing import Any
 
 from .findings import Undetermined
 from .model import Grant, RegistryState, is_unknown
-from .principals import Principal, parse_member
+from .principals import ANCESTOR_KINDS, Principal, is_registry_role, parse_member
 from .rule import Rule
 
 _SHAPES = {
+    "object-acl": "an object ACL",
     "iam-member": "an IAM member",
     "iam-binding": "an IAM binding",
     "iam-policy": "the IAM policy",
@@ -44,3 +45,13 @@ def judgeable_grants(state: RegistryState, rule: Rule) -> Iterator[tuple[Grant, 
             yield rule.undetermined(str(grant.target), "the member or role is not known yet (preview)")
             continue
         yield grant, grant.role, parse_member(grant.member)
+
+
+def reaches_registry(grant: Grant, role: str) -> bool:
+    """Does this grant give access to a repository, bucket or object of the registry? On a project, folder or
+    organization only the roles that reach the registry do; on a service account, none directly (acting as
+    the account is judged where the account's own grants are known)."""
+    kind = grant.target.kind
+    if kind in ANCESTOR_KINDS:
+        return is_registry_role(role)
+    return kind != "service-account"

@@ -52,7 +52,10 @@ class Subject(enum.Enum):
         return self is Subject.IAM_DECLARATION
 
 
-TargetKind = Literal["repository", "bucket", "project", "container-registry", "image"]
+TargetKind = Literal[
+    "repository", "bucket", "object", "project", "folder", "organization", "service-account", "container-registry",
+    "image",
+]
 
 GrantShape = Literal[
     "iam-member",  # one member, non-authoritative (…IamMember)
@@ -60,6 +63,7 @@ GrantShape = Literal[
     "iam-policy",  # the whole policy, authoritative (…IamPolicy / live getIamPolicy)
     "bucket-acl",  # a bucket ACL entry
     "default-object-acl",  # a default object ACL entry
+    "object-acl",  # an ACL entry of one object
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 PUBLIC_KEYWORDS = {"allusers": "allUsers", "allauthenticatedusers": "allAuthenticatedUsers"}
 CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
@@ -33,17 +34,59 @@ WRITE_ROLES = frozenset({
     "acl:WRITER",
 }) | ADMIN_ROLES
 BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
+# Roles that act as a service account: whoever holds one can do what the account can.
+IMPERSONATION_ROLES = frozenset({
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.serviceAccountUser",
+    "roles/iam.workloadIdentityUser",
+})
+# Roles that lead to admin where they are granted on a project, folder or organization: they can grant
+# themselves or anyone any role (IAM admins), or act as or take over any service account under it.
+ESCALATION_ROLES = frozenset({
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/resourcemanager.folderIamAdmin",
+    "roles/resourcemanager.folderAdmin",
+    "roles/resourcemanager.organizationAdmin",
+    "roles/iam.securityAdmin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin",
+}) | IMPERSONATION_ROLES
+# Where a grant reaches everything below it: a role there is a role on every repository and bucket under it.
+ANCESTOR_KINDS = frozenset({"project", "folder", "organization"})
+# What Cloud Storage grants a bucket's own project teams by default (IAM and ACL spellings): these mirror the
+# project's basic roles and are not the stack's choice.
+DEFAULT_BUCKET_GRANTS = frozenset({
+    ("projectOwner", "roles/storage.legacyBucketOwner"), ("projectEditor", "roles/storage.legacyBucketOwner"),
+    ("projectViewer", "roles/storage.legacyBucketReader"),
+    ("projectOwner", "acl:OWNER"), ("projectEditor", "acl:OWNER"), ("projectViewer", "acl:READER"),
+})
 
 MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal://", "principalSet://")
 _PREFIX_RE = re.compile(r"^(user|group|serviceAccount|domain|deleted|projectOwner|projectEditor|projectViewer):",
                         re.IGNORECASE)
 
 
+Breadth = Literal["public", "broad", "person", "group", "workload", "unknown"]
+
+
 @dataclass(frozen=True)
 class Principal:
-    """A member string parsed: `kind` is user, group, serviceAccount, domain, public, principal,
-    principalSet, project or unknown; `deleted` marks `deleted:` members (still judged: a deleted
-    service account can be undeleted within 30 days and gets its grants back)."""
+    """A member string parsed.
+
+    `kind` is user, group, serviceAccount, domain, public, principal, principalSet, project (the
+    projectOwner:/projectEditor:/projectViewer: convenience members) or unknown; `deleted` marks `deleted:`
+    members (still judged: a deleted service account can be undeleted within 30 days and gets its grants
+    back). `breadth` says who that is, as Google Cloud resolves it
+    (https://cloud.google.com/iam/docs/principal-identifiers):
+
+    * public: allUsers, allAuthenticatedUsers;
+    * broad: a whole domain, a workforce or workload identity pool or an attribute set of one (any identity
+      the pool accepts), every service account of a project, every owner, editor or viewer of a project;
+    * person: a user, or one workforce identity (`principal://…/workforcePools/…/subject/…`);
+    * group: a Google group, or a group of a workforce or workload identity pool;
+    * workload: a service account, or one workload identity (`principal://…/workloadIdentityPools/…`);
+    * unknown: a spelling Google Cloud does not define.
+    """
 
     raw: str
     kind: str
@@ -52,11 +95,29 @@ class Principal:
 
     @property
     def canonical(self) -> str:
-        if self.kind == "public":
-            return self.value
-        if self.kind in ("principal", "principalSet"):
+        if self.kind in ("public", "principal", "principalSet"):
             return self.value
         return f"{self.kind}:{self.value}"
+
+    @property
+    def breadth(self) -> Breadth:
+        if self.kind == "public":
+            return "public"
+        if self.kind in ("domain", "project"):
+            return "broad"
+        if self.kind == "user":
+            return "person"
+        if self.kind == "group":
+            return "group"
+        if self.kind == "serviceAccount":
+            return "workload"
+        if self.kind == "principal":
+            if "/workforcepools/" in self.value.lower():
+                return "person"
+            return "workload" if "/workloadidentitypools/" in self.value.lower() else "unknown"
+        if self.kind == "principalSet":
+            return "group" if "/group/" in self.value.lower() else "broad"
+        return "unknown"
 
     @property
     def is_public(self) -> bool:
@@ -64,13 +125,38 @@ class Principal:
 
     @property
     def is_personal(self) -> bool:
-        return self.kind == "user"
+        return self.breadth == "person"
 
     @property
     def is_consumer_account(self) -> bool:
         return self.kind in ("user", "group", "serviceAccount") and self.value.endswith(
             tuple("@" + d for d in CONSUMER_DOMAINS)
         )
+
+    @property
+    def team(self) -> str | None:
+        """projectOwner, projectEditor or projectViewer for a convenience member, else None."""
+        return self.value.split(":", 1)[0] if self.kind == "project" else None
+
+    def describe(self) -> str:
+        """Who this is, for a message: "a whole domain", "a person", ..."""
+        if self.kind == "project":
+            return f"every {self.value.split(':', 1)[0].removeprefix('project').lower()} of project " \
+                   f"{self.value.split(':', 1)[1]}"
+        return {
+            "public": "a public principal",
+            "broad": "a whole domain" if self.kind == "domain" else "a set of identities (every identity the "
+                     "pool or attribute admits)",
+            "person": "a person",
+            "group": "a group",
+            "workload": "a service account or workload",
+            "unknown": "a principal Google Cloud does not define",
+        }[self.breadth]
+
+
+def is_default_bucket_grant(principal: Principal, role: str) -> bool:
+    """One of the grants Cloud Storage gives a bucket's project teams by default."""
+    return principal.team is not None and (principal.team, role) in DEFAULT_BUCKET_GRANTS
 
 
 def parse_member(member: str) -> Principal:
@@ -118,20 +204,23 @@ def acl_entity_to_member(entity: str) -> str:
     return text
 
 
-def is_admin_role(role: str, extra_admin_roles: tuple[str, ...] = ()) -> bool:
-    return role in ADMIN_ROLES or role in extra_admin_roles
+def is_admin_role(role: str, extra_admin_roles: tuple[str, ...] = (), target_kind: str = "repository") -> bool:
+    """Does `role` on a target of `target_kind` administer the registry (or lead to admin)?"""
+    return role in ADMIN_ROLES or role in extra_admin_roles or (
+        target_kind in ANCESTOR_KINDS and role in ESCALATION_ROLES)
 
 
-def is_write_role(role: str, extra_admin_roles: tuple[str, ...] = ()) -> bool:
-    return role in WRITE_ROLES or role in extra_admin_roles
+def is_write_role(role: str, extra_admin_roles: tuple[str, ...] = (), target_kind: str = "repository") -> bool:
+    return role in WRITE_ROLES or is_admin_role(role, extra_admin_roles, target_kind)
 
 
 def is_registry_role(role: str) -> bool:
-    """At project level, does this role reach the registry? Custom roles count: their permissions are
-    not known here, and failing closed is the point."""
+    """On a project, folder or organization, does this role reach the registry? Custom roles count: their
+    permissions are not known here, and failing closed is the point."""
     return (
         role.startswith(("roles/storage.", "roles/artifactregistry.", "projects/", "organizations/"))
         or role in BASIC_ROLES
+        or role in ESCALATION_ROLES
     )
 
 

@@ -24,6 +24,13 @@ SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
         "default": [],
         "description": "Principals allowed to hold admin-class roles (groups, service accounts, workload identities).",
     },
+    "allowedWriters": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^(domain:|principalSet:|projectOwner:|projectEditor:|projectViewer:)"},
+        "default": [],
+        "description": "Broad principals (a domain, a workload or workforce identity pool or attribute set, a "
+        "project team) allowed to hold write roles, e.g. the attribute set of one CI repository.",
+    },
     "versionTagPattern": {
         "type": "string",
         "minLength": 1,
@@ -54,6 +61,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     allowed_admins: tuple[str, ...] = ()
+    allowed_writers: tuple[str, ...] = ()
     version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN
     required_labels: tuple[str, ...] = DEFAULT_REQUIRED_LABELS
     admin_roles: tuple[str, ...] = ()
@@ -89,8 +97,16 @@ class Settings:
                     f"allowedAdmins: {member!r} is not allowed; use group:, serviceAccount:, "
                     "principal:// or principalSet:// principals"
                 )
+        writers = str_list("allowedWriters", ())
+        for member in writers:
+            if not re.match(SETTINGS_SCHEMA["allowedWriters"]["items"]["pattern"], member):
+                raise SettingsError(
+                    f"allowedWriters: {member!r} is not allowed; list broad principals only (domain:, "
+                    "principalSet://, projectOwner:/projectEditor:/projectViewer:)"
+                )
         return cls(
             allowed_admins=admins,
+            allowed_writers=writers,
             version_tag_pattern=pattern,
             required_labels=str_list("requiredLabels", DEFAULT_REQUIRED_LABELS),
             admin_roles=str_list("adminRoles", ()),

@@ -7,7 +7,14 @@ from typing import Any, Final
 from ..catalogue.model import UNKNOWN, Grant, GrantShape, RegistryState, ResourceRef, Unknown, is_unknown
 from ..catalogue.principals import acl_entity_to_member
 from .reader import PropertyReader, show
-from .types import BUCKET_ACCESS_CONTROL, BUCKET_ACL, DEFAULT_OBJECT_ACCESS_CONTROL, DEFAULT_OBJECT_ACL
+from .types import (
+    BUCKET_ACCESS_CONTROL,
+    BUCKET_ACL,
+    DEFAULT_OBJECT_ACCESS_CONTROL,
+    DEFAULT_OBJECT_ACL,
+    OBJECT_ACCESS_CONTROL,
+    OBJECT_ACL,
+)
 
 # Predefined ACLs -> the (role, entity) entries they expand to that matter here (public ones; the
 # project-team entries they also add follow project IAM, judged there).
@@ -25,7 +32,7 @@ Entry = tuple[str | Unknown, str | Unknown, GrantShape]  # role, entity, shape
 
 
 def _entries(resource_type: str, props: Any, reader: PropertyReader, shape: GrantShape) -> list[Entry]:
-    if resource_type in (BUCKET_ACCESS_CONTROL, DEFAULT_OBJECT_ACCESS_CONTROL):
+    if resource_type in (BUCKET_ACCESS_CONTROL, DEFAULT_OBJECT_ACCESS_CONTROL, OBJECT_ACCESS_CONTROL):
         role = reader.text(props, "role", ".role")
         entity = reader.text(props, "entity", ".entity")
         return [(UNKNOWN if role is None else role, UNKNOWN if entity is None else entity, shape)]
@@ -53,10 +60,16 @@ def _entries(resource_type: str, props: Any, reader: PropertyReader, shape: Gran
 
 
 def adapt_acl(resource_type: str, props: Any, urn: str, reader: PropertyReader) -> RegistryState:
-    target = ResourceRef("bucket", show(reader.read(props, "bucket", ".bucket")))
-    shape: GrantShape = (
-        "default-object-acl" if resource_type in (DEFAULT_OBJECT_ACCESS_CONTROL, DEFAULT_OBJECT_ACL) else "bucket-acl"
-    )
+    bucket = show(reader.read(props, "bucket", ".bucket"))
+    shape: GrantShape
+    if resource_type in (OBJECT_ACCESS_CONTROL, OBJECT_ACL):
+        # One object: in a Container Registry bucket, an image layer or manifest.
+        target = ResourceRef("object", f"{bucket}/{show(reader.read(props, 'object', '.object'))}")
+        shape = "object-acl"
+    else:
+        target = ResourceRef("bucket", bucket)
+        shape = "default-object-acl" if resource_type in (DEFAULT_OBJECT_ACCESS_CONTROL, DEFAULT_OBJECT_ACL) \
+            else "bucket-acl"
     grants = tuple(
         Grant(
             target,

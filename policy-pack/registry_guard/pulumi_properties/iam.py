@@ -37,8 +37,24 @@ def iam_target(
     elif kind == "project":
         name = show(reader.read(props, "project", ".project") or default_project)
     else:
-        name = show(reader.read(props, key, f".{key}"))
+        name = _full_name(kind, show(reader.read(props, key, f".{key}")))
     return ResourceRef(kind, name)
+
+
+def _full_name(kind: str, name: str) -> str:
+    """One spelling per target: `folders/ID`, `organizations/ID`, a service account's email, a bucket's name
+    (the provider reads IAM back with `b/<name>`)."""
+    if kind == "folder" and name.isdigit():
+        return f"folders/{name}"
+    if kind == "organization" and name.isdigit():
+        return f"organizations/{name}"
+    if kind == "service-account":
+        # projects/{project}/serviceAccounts/{email}, or the email alone
+        email = name.rsplit("/serviceAccounts/", 1)[-1]
+        return email.lower() if "@" in email else name
+    if kind == "bucket" and name.startswith("b/"):
+        return name[2:]
+    return name
 
 
 def _condition(reader: PropertyReader, props: Any) -> Condition | None:

@@ -24,6 +24,17 @@ DEFAULT_OBJECT_ACL: Final = "gcp:storage/defaultObjectACL:DefaultObjectACL"
 PROJECT_IAM_MEMBER: Final = "gcp:projects/iAMMember:IAMMember"
 PROJECT_IAM_BINDING: Final = "gcp:projects/iAMBinding:IAMBinding"
 PROJECT_IAM_POLICY: Final = "gcp:projects/iAMPolicy:IAMPolicy"
+FOLDER_IAM_MEMBER: Final = "gcp:folder/iAMMember:IAMMember"
+FOLDER_IAM_BINDING: Final = "gcp:folder/iAMBinding:IAMBinding"
+FOLDER_IAM_POLICY: Final = "gcp:folder/iAMPolicy:IAMPolicy"
+ORGANIZATION_IAM_MEMBER: Final = "gcp:organizations/iAMMember:IAMMember"
+ORGANIZATION_IAM_BINDING: Final = "gcp:organizations/iAMBinding:IAMBinding"
+ORGANIZATION_IAM_POLICY: Final = "gcp:organizations/iAMPolicy:IAMPolicy"
+SERVICE_ACCOUNT_IAM_MEMBER: Final = "gcp:serviceaccount/iAMMember:IAMMember"
+SERVICE_ACCOUNT_IAM_BINDING: Final = "gcp:serviceaccount/iAMBinding:IAMBinding"
+SERVICE_ACCOUNT_IAM_POLICY: Final = "gcp:serviceaccount/iAMPolicy:IAMPolicy"
+OBJECT_ACCESS_CONTROL: Final = "gcp:storage/objectAccessControl:ObjectAccessControl"
+OBJECT_ACL: Final = "gcp:storage/objectACL:ObjectACL"
 CONTAINER_REGISTRY: Final = "gcp:container/registry:Registry"
 DOCKER_IMAGE: Final = "docker:index/image:Image"
 DOCKER_BUILD_IMAGE: Final = "docker-build:index:Image"
@@ -39,8 +50,18 @@ IAM_TYPES: Final[dict[str, tuple[TargetKind, str, GrantShape]]] = {
     PROJECT_IAM_MEMBER: ("project", "project", "iam-member"),
     PROJECT_IAM_BINDING: ("project", "project", "iam-binding"),
     PROJECT_IAM_POLICY: ("project", "project", "iam-policy"),
+    FOLDER_IAM_MEMBER: ("folder", "folder", "iam-member"),
+    FOLDER_IAM_BINDING: ("folder", "folder", "iam-binding"),
+    FOLDER_IAM_POLICY: ("folder", "folder", "iam-policy"),
+    ORGANIZATION_IAM_MEMBER: ("organization", "orgId", "iam-member"),
+    ORGANIZATION_IAM_BINDING: ("organization", "orgId", "iam-binding"),
+    ORGANIZATION_IAM_POLICY: ("organization", "orgId", "iam-policy"),
+    SERVICE_ACCOUNT_IAM_MEMBER: ("service-account", "serviceAccountId", "iam-member"),
+    SERVICE_ACCOUNT_IAM_BINDING: ("service-account", "serviceAccountId", "iam-binding"),
+    SERVICE_ACCOUNT_IAM_POLICY: ("service-account", "serviceAccountId", "iam-policy"),
 }
-ACL_TYPES: Final = (BUCKET_ACCESS_CONTROL, DEFAULT_OBJECT_ACCESS_CONTROL, BUCKET_ACL, DEFAULT_OBJECT_ACL)
+ACL_TYPES: Final = (BUCKET_ACCESS_CONTROL, DEFAULT_OBJECT_ACCESS_CONTROL, BUCKET_ACL, DEFAULT_OBJECT_ACL,
+                    OBJECT_ACCESS_CONTROL, OBJECT_ACL)
 IMAGE_TYPES: Final = (DOCKER_IMAGE, DOCKER_BUILD_IMAGE)
 
 # What adapting one resource of each type can yield. A type missing here yields nothing: the catalogue has

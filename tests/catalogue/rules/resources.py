@@ -28,6 +28,17 @@ DO_ACL = "gcp:storage/defaultObjectACL:DefaultObjectACL"
 P_MEMBER = "gcp:projects/iAMMember:IAMMember"
 P_BINDING = "gcp:projects/iAMBinding:IAMBinding"
 P_POLICY = "gcp:projects/iAMPolicy:IAMPolicy"
+F_MEMBER = "gcp:folder/iAMMember:IAMMember"
+F_BINDING = "gcp:folder/iAMBinding:IAMBinding"
+F_POLICY = "gcp:folder/iAMPolicy:IAMPolicy"
+O_MEMBER = "gcp:organizations/iAMMember:IAMMember"
+O_BINDING = "gcp:organizations/iAMBinding:IAMBinding"
+O_POLICY = "gcp:organizations/iAMPolicy:IAMPolicy"
+SA_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+SA_BINDING = "gcp:serviceaccount/iAMBinding:IAMBinding"
+SA_POLICY = "gcp:serviceaccount/iAMPolicy:IAMPolicy"
+OBJ_AC = "gcp:storage/objectAccessControl:ObjectAccessControl"
+OBJ_ACL = "gcp:storage/objectACL:ObjectACL"
 GCR = "gcp:container/registry:Registry"
 IMAGE = "docker:index/image:Image"
 BUILD_IMAGE = "docker-build:index:Image"
@@ -72,3 +83,18 @@ DELETE_TAGGED = {
 KEEP_TAGGED = {"id": "keep-tagged", "action": "KEEP", "condition": {"tagState": "TAGGED"}}
 KEEP_V = {"id": "keep-v", "action": "KEEP", "condition": {"tagState": "TAGGED", "tagPrefixes": ["v"]}}
 
+
+FOLDER = {"folder": "folders/301234567890"}
+ORG = {"orgId": "123456789012"}
+CI_SA = "ci@ml-prod.iam.gserviceaccount.com"
+CI_SA_ID = {"serviceAccountId": f"projects/ml-prod/serviceAccounts/{CI_SA}"}
+LAYER = "containers/images/sha256:2f2f1b6d1bd4a1d6b6f0b5a4d8f2c9e2a1b3c4d5e6f708192a3b4c5d6e7f8091"
+# Workload and workforce identity federation principals (https://cloud.google.com/iam/docs/principal-identifiers).
+POOL = "principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/*"
+REPO_SET = ("principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/"
+            "attribute.repository/acme/models")
+POOL_GROUP = ("principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/"
+              "group/release-bots")
+WORKLOAD = ("principal://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/"
+            "subject/repo:acme/models:ref:refs/heads/main")
+WORKFORCE_PERSON = "principal://iam.googleapis.com/locations/global/workforcePools/staff/subject/ana@acme.example"

@@ -9,7 +9,20 @@ from audit.offline_check.analyzer import PolicyPackClient
 
 from .cases import PASSES, Case, Deploy, Finds, Live, Warns
 from .live_state import member
-from .resources import AR_BINDING, AR_MEMBER, AR_TARGET, B_AC, B_MEMBER, CR_BUCKET, P_BINDING, P_MEMBER
+from .resources import (
+    AR_BINDING,
+    AR_MEMBER,
+    AR_TARGET,
+    B_AC,
+    B_MEMBER,
+    CR_BUCKET,
+    F_MEMBER,
+    FOLDER,
+    P_BINDING,
+    P_MEMBER,
+    WORKFORCE_PERSON,
+    WORKLOAD,
+)
 
 CASES: list[Case] = [
     Deploy(
@@ -67,6 +80,24 @@ CASES: list[Case] = [
         name="live: a person can push",
         inputs=Inputs(RegistryState(grants=(member("roles/artifactregistry.writer", "user:ana@example.com"),))),
         expect=Finds("user:ana@example.com can write to projects/p/locations/l/repositories/r"),
+    ),
+    Deploy(
+        name="one workforce identity can push",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.writer", "member": WORKFORCE_PERSON},
+        expect=Warns(f"{WORKFORCE_PERSON} can write to"),
+    ),
+    Deploy(
+        name="one workload identity can push",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.writer", "member": WORKLOAD},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="a person with a registry writer role on the folder above",
+        type=F_MEMBER,
+        props={**FOLDER, "role": "roles/artifactregistry.writer", "member": "user:ana@example.com"},
+        expect=Warns("user:ana@example.com can write to folders/301234567890"),
     ),
 ]
 

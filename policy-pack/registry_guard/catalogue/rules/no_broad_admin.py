@@ -8,10 +8,8 @@ from ..findings import Finding, Undetermined
 from ..frameworks import CIS_NO_SERVICE_ACCOUNT_ADMIN, SHA_PRIMITIVE_ROLES_USED
 from ..grants import grant_evidence, granted_through, judgeable_grants
 from ..model import Subject
-from ..principals import is_admin_role, parse_member
+from ..principals import is_admin_role, is_default_bucket_grant, parse_member
 from ..rule import Inputs, Rule, Stage, declare
-
-_NEVER_ADMIN = {"public": "a public principal", "domain": "a whole domain", "user": "a person"}
 
 
 @declare(
@@ -43,11 +41,18 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
             yield item
             continue
         grant, role, principal = item
-        # project-owners-N style ACL entries follow the project's own IAM, judged there.
-        if not is_admin_role(role, settings.admin_roles) or principal.kind == "project":
+        kind = grant.target.kind
+        if kind == "service-account" or not is_admin_role(role, settings.admin_roles, kind):
             continue
-        if principal.kind in _NEVER_ADMIN:
-            reason = f"admin-class roles never go to {_NEVER_ADMIN[principal.kind]}"
+        if kind == "bucket" and is_default_bucket_grant(principal, role):
+            continue  # Cloud Storage's own default for the bucket's project teams
+        breadth = principal.breadth
+        if breadth == "unknown":
+            yield rule.undetermined(str(grant.target), f"{grant.member} holds admin-class role {role}, and who "
+                                    "that is cannot be told: it is not a principal Google Cloud defines")
+            continue
+        if breadth in ("public", "broad", "person"):
+            reason = f"admin-class roles never go to {principal.describe()}"
         elif principal.canonical not in allowed:
             reason = "the principal is not on allowedAdmins"
         else:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
 from ..frameworks import SHA_NON_ORG_IAM_MEMBER
-from ..grants import grant_evidence, judgeable_grants
+from ..grants import grant_evidence, judgeable_grants, reaches_registry
 from ..model import Subject
-from ..principals import is_registry_role, is_write_role
+from ..principals import is_write_role
 from ..rule import Inputs, Rule, Stage, declare
 
 
@@ -36,11 +36,11 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
             yield item
             continue
         grant, role, principal = item
-        if grant.target.kind == "project" and not is_registry_role(role):
+        if not reaches_registry(grant, role):
             continue
         if principal.is_consumer_account:
             message = f"consumer account {grant.member} holds {role} on {grant.target.name}; it should hold no role"
-        elif principal.is_personal and is_write_role(role, inputs.settings.admin_roles):
+        elif principal.is_personal and is_write_role(role, inputs.settings.admin_roles, grant.target.kind):
             message = (f"{grant.member} can write to {grant.target.name} ({role}); "
                        "give push access to a group or CI service account")
         else:

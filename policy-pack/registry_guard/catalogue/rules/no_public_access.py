@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
 from ..frameworks import CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL
-from ..grants import grant_evidence, granted_through, judgeable_grants
+from ..grants import grant_evidence, granted_through, judgeable_grants, reaches_registry
 from ..model import Subject
-from ..principals import is_registry_role
+from ..principals import IMPERSONATION_ROLES, is_admin_role
 from ..rule import Inputs, Rule, Stage, declare
 
 
@@ -40,7 +40,17 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
         grant, role, principal = item
         if not principal.is_public:
             continue
-        if grant.target.kind == "project" and not is_registry_role(role):
+        if grant.target.kind == "service-account":
+            # Whoever may act as an account of the registry's stack may do all it does.
+            if role in IMPERSONATION_ROLES or is_admin_role(role, (), "project"):
+                yield rule.finding(
+                    str(grant.target),
+                    f"{principal.value} holds {role} on service account {grant.target.name} through "
+                    f"{granted_through(grant)}: anyone can act as that account",
+                    grant_evidence(grant, principal),
+                )
+            continue
+        if not reaches_registry(grant, role):
             continue
         yield rule.finding(
             str(grant.target),
