@@ -35,6 +35,15 @@ def is_unknown(value: object) -> TypeIs[Unknown]:
     return value is UNKNOWN
 
 
+# How a name that is not known until the stack is applied appears inside a model name (a target whose
+# reference is computed, e.g. `projects/p/locations/l/repositories/[unknown until apply]`).
+UNKNOWN_NAME: Final = "[unknown until apply]"
+
+
+def names_unknown(name: str) -> bool:
+    return UNKNOWN_NAME in name
+
+
 class Subject(enum.Enum):
     """What a rule judges: one kind of record of `RegistryState`. Rules declare their subjects, and the
     pack derives from them which resource types each policy needs to see."""

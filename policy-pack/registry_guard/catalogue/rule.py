@@ -94,6 +94,8 @@ class Rule:
     url: str = ""
     tags: tuple[str, ...] = ()
     fix: Fix | None = None
+    # Judged over every resource of a stack at once (a path through several resources), at deploy time.
+    across_stack: bool = False
     module: str = ""  # the module that declares it
 
     @property
@@ -103,7 +105,7 @@ class Rule:
     @property
     def whole_stack(self) -> bool:
         """Judged across every resource of a stack at once (the pack's stack policy), not one by one."""
-        return any(subject.whole_stack for subject in self.subjects)
+        return self.across_stack or any(subject.whole_stack for subject in self.subjects)
 
     @property
     def where(self) -> tuple[str, ...]:
@@ -137,6 +139,7 @@ def declare(
     url: str = "",
     tags: Iterable[str] = (),
     fix: Fix | None = None,
+    across_stack: bool = False,
 ) -> Callable[[Check], Check]:
     """Declare the rule `check` implements, and register it. See the module docstring."""
 
@@ -145,7 +148,7 @@ def declare(
             id=id, title=title, severity=severity, stages=frozenset(stages), subjects=frozenset(subjects),
             description=description, remediation=tuple(remediation), check=check,
             enforcement=enforcement or "disabled", settings=tuple(settings), frameworks=tuple(frameworks),
-            url=url, tags=tuple(tags), fix=fix, module=getattr(check, "__module__", ""),
+            url=url, tags=tuple(tags), fix=fix, across_stack=across_stack, module=getattr(check, "__module__", ""),
         )
         _validate(rule, enforcement)
         if rule.id in _DECLARED:
@@ -184,6 +187,8 @@ def _validate(rule: Rule, enforcement: Enforcement | None) -> None:
             fail("a deploy-time rule needs its default enforcement: advisory, mandatory or remediate")
     elif enforcement is not None or rule.fix is not None:
         fail("enforcement and fix only mean something for a rule with Stage.DEPLOY")
+    if rule.across_stack and not rule.deploy_time:
+        fail("across_stack is a deploy-time scope: the stack policy judges every resource at once")
     if rule.whole_stack and rule.fix is not None:
         fail("a whole-stack rule cannot fix one resource")
     if not callable(rule.check):

@@ -40,7 +40,7 @@ from ..catalogue.judge import judge_rule
 from ..catalogue.rule import Inputs, Rule, Stage, rules_at
 from ..catalogue.settings import Settings, SettingsError
 from ..pulumi_properties.adapt import Adapted, adapt
-from ..pulumi_properties.declarations import StackResource, stack_declarations
+from ..pulumi_properties.declarations import StackResource, stack_state
 from ..pulumi_properties.reader import SENTINELS, PropertyReader
 from ..pulumi_properties.types import types_yielding
 from .config import config_schema, settings_from_config
@@ -193,12 +193,12 @@ def _short(urn: str) -> str:
 
 def _stack_validate(rule: Rule) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        """Adapt every resource of the stack into one state and judge it at once. A whole-stack finding
+        """Adapt every resource of the stack into one state and judge it at once. A finding across the stack
         names several resources (evidence `resources`): reported at the first, naming them all."""
         settings = _settings(args.get_config(), report_violation, None)
         if settings is None:
             return
-        state = stack_declarations(_stack_resource(r) for r in args.resources)
+        state = stack_state(_stack_resource(r) for r in args.resources)
         judgement = judge_rule(rule, Inputs(state, settings))
         for finding in judgement.findings:
             resources = sorted(finding.evidence.get("resources", ()))

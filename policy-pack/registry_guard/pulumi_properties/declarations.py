@@ -6,9 +6,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalogue.model import IamDeclaration, RegistryState, ResourceRef, Subject, TargetKind, Unjudged, is_unknown
+from ..catalogue.model import (
+    UNKNOWN_NAME,
+    Bucket,
+    Grant,
+    IamDeclaration,
+    Image,
+    LegacyRegistry,
+    RegistryState,
+    Repository,
+    ResourceRef,
+    Subject,
+    TargetKind,
+    Unjudged,
+    is_unknown,
+)
+from .adapt import adapt
 from .iam import iam_target
-from .reader import UNKNOWN_NAME, PropertyReader, show
+from .reader import PropertyReader, show
 from .targets import container_registry_bucket, repository_name
 from .types import AR_REPOSITORY, BUCKET, CONTAINER_REGISTRY, IAM_TYPES
 
@@ -75,14 +90,32 @@ def iam_declaration(resource: StackResource, default_project: str | None = None)
     return IamDeclaration(target, shape, role, resource.urn)
 
 
-def stack_declarations(resources: Iterable[StackResource], default_project: str | None = None) -> RegistryState:
-    """Every IAM declaration of the stack, and what could not be told about the others."""
-    declarations: list[IamDeclaration] = []
+def stack_state(resources: Iterable[StackResource], default_project: str | None = None) -> RegistryState:
+    """The whole stack as one state: every resource adapted as the pack adapts it alone, plus every IAM
+    declaration, and what could not be told about any of them."""
+    repositories: list[Repository] = []
+    buckets: list[Bucket] = []
+    registries: list[LegacyRegistry] = []
+    grants: list[Grant] = []
+    images: list[Image] = []
     unjudged: list[Unjudged] = []
+    declarations: list[IamDeclaration] = []
     for resource in resources:
+        adapted = adapt(resource.resource_type, resource.props, resource.urn, resource.name, default_project)
+        if adapted is not None:
+            state = adapted.state
+            repositories += state.repositories
+            buckets += state.buckets
+            registries += state.legacy_registries
+            grants += state.grants
+            images += state.images
+            unjudged += state.unjudged
         declaration = iam_declaration(resource, default_project)
         if isinstance(declaration, IamDeclaration):
             declarations.append(declaration)
         elif declaration is not None:
             unjudged.append(declaration)
-    return RegistryState(iam_declarations=tuple(declarations), unjudged=tuple(unjudged))
+    return RegistryState(
+        repositories=tuple(repositories), buckets=tuple(buckets), legacy_registries=tuple(registries),
+        grants=tuple(grants), images=tuple(images), unjudged=tuple(unjudged), iam_declarations=tuple(declarations),
+    )

@@ -23,7 +23,7 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
-from ..catalogue.model import UNKNOWN, Unknown, is_unknown
+from ..catalogue.model import UNKNOWN, UNKNOWN_NAME, Unknown, is_unknown
 
 SENTINELS: Final = frozenset(
     {
@@ -36,8 +36,6 @@ SENTINELS: Final = frozenset(
         UNKNOWN_OBJECT_VALUE,
     }
 )
-# How a name that is not known until apply appears inside a model name.
-UNKNOWN_NAME: Final = "[unknown until apply]"
 
 
 class PropertyReader:

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from ..catalogue.model import (
     UNKNOWN,
+    UNKNOWN_NAME,
     CleanupCondition,
     CleanupPolicy,
     MostRecentVersions,
@@ -17,7 +18,7 @@ from ..catalogue.model import (
     Unknown,
     is_unknown,
 )
-from .reader import UNKNOWN_NAME, PropertyReader
+from .reader import PropertyReader
 from .targets import repository_name
 
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([smhd])")

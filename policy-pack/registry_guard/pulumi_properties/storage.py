@@ -9,8 +9,8 @@ from ..catalogue.container_registry import (
     container_registry_host,
     container_registry_of_bucket,
 )
-from ..catalogue.model import UNKNOWN, Bucket, LegacyRegistry, RegistryState, ResourceRef, is_unknown
-from .reader import UNKNOWN_NAME, PropertyReader, show
+from ..catalogue.model import UNKNOWN, UNKNOWN_NAME, Bucket, LegacyRegistry, RegistryState, ResourceRef, is_unknown
+from .reader import PropertyReader, show
 from .targets import container_registry_bucket
 
 
