@@ -13,13 +13,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from registry_guard.catalogue.settings import Settings, SettingsError
 from registry_guard.catalogue.severity import SEVERITIES
 
 from . import __version__
-from .formats import FORMATS, write_reports
+from .formats import FORMATS, ReportWriteError
 from .report import Report
+
+if TYPE_CHECKING:
+    from .scan import PendingSnapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -106,10 +110,15 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path)
 
 
-def _finish(report: Report, args: argparse.Namespace) -> int:
-    from .scan import exit_code
+def _finish(report: Report, args: argparse.Namespace, pending: PendingSnapshot | None = None) -> int:
+    from .scan import exit_code, write_outputs
 
-    paths = write_reports(report, args.output, tuple(args.format or ["json"]))
+    try:
+        report, written = write_outputs(report, pending, args.output, tuple(args.format or ["json"]))
+    except ReportWriteError as exc:  # e.g. the disk filled up: nothing was published, no snapshot stored
+        print(f"error: {exc}; no report was written" + (" and the history was left as it was" if pending else ""),
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
     summary = report.summary()
     print(f"{summary['status']}: {summary['total']} finding(s) "
           f"({', '.join(f'{n} {s}' for s, n in summary['by_severity'].items() if n) or 'none'}), "
@@ -118,8 +127,8 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
         print(f"not read: {error.target}: {error.message}", file=sys.stderr)
     if len(report.errors) > 10:
         print(f"not read: ... and {len(report.errors) - 10} more (see the report)", file=sys.stderr)
-    for path in paths:
-        print(f"report: {path}")
+    for item in written:
+        print(f"report: {item.path}" + (" (replaced the earlier file of that name)" if item.replaced else ""))
     return exit_code(report, args.fail_on)
 
 
@@ -145,10 +154,10 @@ def _scan(args: argparse.Namespace) -> int:
         steps = (bool(options.project) + len(options.gcr_buckets) + len(options.registries) + 1
                  + (options.desired is not None) + bool(options.history))
         with ScanProgress(steps, quiet=args.quiet) as progress:
-            report = run_scan(options, progress)
+            outcome = run_scan(options, progress)
     except (ValueError, SettingsError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-    return _finish(report, args)
+    return _finish(outcome.report, args, outcome.pending)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -209,9 +218,20 @@ def _report(args: argparse.Namespace) -> int:
     return _finish(report_from_json(_read_report(args.report_file)), args)
 
 
+def _check_output(directory: Path) -> None:
+    """Before anything runs: an output that cannot hold the reports is bad usage."""
+    from .formats import check_output_directory
+
+    try:
+        check_output_directory(directory)
+    except ReportWriteError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        _check_output(args.output)
         handler = {"scan": _scan, "check": _check, "merge": _merge, "report": _report}[args.command]
         return handler(args)
     except UsageError as exc:

@@ -61,7 +61,7 @@ class ReportFinding:
         import hashlib
 
         key = "|".join([self.rule_id, self.resource, *(f"{k}={self.evidence.get(k)}" for k in
-                        ("role", "member", "shape", "tag", "setting", "policy", "change", "digest")
+                        ("role", "member", "shape", "tag", "setting", "policy", "change", "digest", "snapshot")
                         if k in self.evidence)])
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 

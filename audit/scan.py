@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry_guard.catalogue.judge import judge
-from registry_guard.catalogue.model import RegistryState
-from registry_guard.catalogue.rule import Inputs, Stage
+from registry_guard.catalogue.model import RegistryState, Subject
+from registry_guard.catalogue.rule import Inputs, Stage, rules_at
 from registry_guard.catalogue.settings import Settings
 
 from .errors import ScanError
 from .report import Report, Waiver, build_report, finding_from_json, inventory_of
 from .sharding import in_shard
-from .sources.history import HistoryError, Snapshot, next_snapshot, open_history
+from .sources.history import History, HistoryError, HistoryRead, Snapshot, next_snapshot, open_history, snapshot_name
 from .sources.source import Source
 from .waivers import apply_waivers
 
 Progress = Callable[[str], None]
+
+if TYPE_CHECKING:
+    from .formats import Written
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,31 @@ class ScanOptions:
     timeout: float = 10.0
     shard: tuple[int, int] | None = None
     waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingSnapshot:
+    """This scan's history snapshot, stored only once its reports are on disk: a scan whose reports could
+    not be written must leave the history as it was, or the next scan would compare against a snapshot
+    whose findings nobody ever saw."""
+
+    history: History
+    snapshot: Snapshot
+    read: HistoryRead
+
+    @property
+    def planned(self) -> str:
+        """Where it will be, unless a concurrent scan takes its number first."""
+        return self.history.where(snapshot_name(self.read.next_sequence))
+
+    def commit(self) -> str:
+        return self.history.commit(self.snapshot, self.read)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    report: Report
+    pending: PendingSnapshot | None = None
 
 
 @dataclass
@@ -89,8 +117,13 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     for source in _sources(options):
         progress(f"reading {source.description}")
         started = time.perf_counter()
-        read = source.read()
-        out.timings[source.key] = time.perf_counter() - started
+        try:
+            read = source.read()
+        except Exception as exc:  # e.g. no Google credentials: a read error with the library's own hint
+            out.errors.append(ScanError(source.key.split(":", 1)[0], source.description, _one_line(exc)))
+            continue
+        finally:
+            out.timings[source.key] = time.perf_counter() - started
         out.state = out.state.merged(read.state)
         out.errors.extend(read.errors)
         out.unread.update(read.unread)
@@ -99,8 +132,9 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     return out
 
 
-def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Report:
-    """Scan, judge, compare; the report says what could not be read."""
+def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanOutcome:
+    """Scan, judge, compare; the report says what could not be read. The history snapshot is not stored
+    here: `write_outputs` stores it once the reports are written."""
     started = time.perf_counter()
     if not (options.project or options.gcr_buckets or options.registries):
         raise ValueError("nothing to scan: give --project/--location, --gcr-bucket or --registry")
@@ -130,24 +164,32 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
         collected.target["desired"] = str(options.desired)
 
     try:
-        store = open_history(_history_location(options.history, options.shard)) if options.history else None
+        history = open_history(_history_location(options.history, options.shard)) if options.history else None
     except HistoryError as exc:  # e.g. `gs://` without a bucket: bad usage, one line
         raise ValueError(str(exc)) from None
     history_info: dict[str, Any] = {}
     previous: Snapshot | None = None
-    if store is not None:
-        progress(f"comparing with history at {store.location}")
+    read: HistoryRead | None = None
+    if history is not None:
+        progress(f"comparing with history at {history.location}")
         try:
-            previous = store.latest()
+            read = history.read()
         except HistoryError as exc:
-            collected.errors.append(ScanError("history", store.location, str(exc)))
+            collected.errors.append(ScanError("history", history.location, str(exc)))
         else:
+            previous = read.previous
+            if read.problem:
+                collected.errors.append(ScanError("history", history.location, read.problem))
             if previous is not None:
-                judged += judge(Inputs(state, options.settings, previous=RegistryState(images=previous.images),
+                judged += judge(Inputs(state, options.settings,
+                                       previous=RegistryState(images=previous.images, history=read.chain),
                                        unread=frozenset(collected.unread)), Stage.HISTORY)
                 history_info["previous_snapshot"] = previous.name
                 history_info["previous_taken_at"] = previous.taken_at.isoformat()
-        collected.target["history"] = store.location
+            elif read.chain is not None:  # snapshots, none usable: only the history itself can be judged
+                judged += judge(Inputs(state, options.settings, previous=RegistryState(history=read.chain)),
+                                Stage.HISTORY, [r.id for r in rules_at(Stage.HISTORY) if Subject.HISTORY in r.subjects])
+        collected.target["history"] = history.location
 
     if options.shard is not None:
         collected.target["shard"] = {"index": options.shard[0], "count": options.shard[1]}
@@ -162,18 +204,42 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> Repor
     report = dataclasses.replace(report, findings=waived, waivers=waivers)
     if previous is not None and previous.findings is not None:
         report = _with_trend(report, previous, history_info)
-    # An unreadable latest snapshot is not replaced by a newer one: the next scan would silently compare
-    # against this one and lose the versions recorded before; it stays an error until someone looks.
-    history_unreadable = any(e.source == "history" for e in report.errors)
-    if store is not None and not history_unreadable:
+    pending = None
+    # A history that could not be read is not written to either: without the newest snapshot's digest the
+    # next one could not be chained, and the error stays until someone looks.
+    if history is not None and read is not None:
         current = next_snapshot(Snapshot(observed_at, state.images, findings=tuple(
             f.to_json() for f in report.findings)), previous, collected.unread)
+        pending = PendingSnapshot(history, current, read)
+        history_info["snapshot"] = pending.planned
+    return ScanOutcome(dataclasses.replace(report, history=history_info), pending)
+
+
+def write_outputs(report: Report, pending: PendingSnapshot | None, directory: Path,
+                  formats: Sequence[str]) -> tuple[Report, list[Written]]:
+    """Write the reports, then store the history snapshot, then make the reports visible.
+
+    The order is what keeps a finding from being lost: every format is written in full first (a read-only
+    or full output stops here, before the history changes); only then is the snapshot stored; and if that
+    fails, the reports are written again saying so (incomplete), before any of them is published."""
+    from .formats import stage_reports
+
+    staged = stage_reports(report, directory, formats)
+    if pending is not None:
         try:
-            history_info["snapshot"] = store.write(current)
+            where = pending.commit()
         except HistoryError as exc:
-            report = dataclasses.replace(report, complete=False,
-                                         errors=(*report.errors, ScanError("history", store.location, str(exc))))
-    return dataclasses.replace(report, history=history_info)
+            history = {k: v for k, v in report.history.items() if k != "snapshot"}
+            report = dataclasses.replace(
+                report, complete=False, history=history,
+                errors=(*report.errors, ScanError("history", pending.history.location, str(exc))))
+        else:
+            if where == report.history.get("snapshot"):
+                return report, staged.publish()
+            report = dataclasses.replace(report, history={**report.history, "snapshot": where})
+        staged.discard()
+        staged = stage_reports(report, directory, formats)
+    return report, staged.publish()
 
 
 def _history_location(location: str, shard: tuple[int, int] | None) -> str:
@@ -223,4 +289,8 @@ def shard_from(text: str | None, environ: dict[str, str]) -> tuple[int, int] | N
     return i, n
 
 
-__all__ = ["ScanOptions", "exit_code", "run_scan", "shard_from"]
+def _one_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+__all__ = ["PendingSnapshot", "ScanOptions", "ScanOutcome", "exit_code", "run_scan", "shard_from", "write_outputs"]

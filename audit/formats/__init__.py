@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -21,20 +25,119 @@ FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
 STREAMING: dict[str, Callable[[Report, TextIO], None]] = {json_report.NAME: json_report.write}
 
 
-def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+class ReportWriteError(Exception):
+    """The reports could not be written; the one-line message names the path and the reason."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """One published report; `replaced` when a file (or a link) of that name was there before."""
+
+    path: Path
+    replaced: bool
+
+
+@dataclass
+class StagedReports:
+    """Every format rendered and on disk under a unique temporary name, not yet visible under its own.
+
+    Why stage: a run writes all its formats or none (a failure half-way never leaves a mix of new and old
+    reports), and a scan commits its history snapshot only once its reports are safely on disk."""
+
+    directory: Path
+    files: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final)
+
+    def publish(self) -> list[Written]:
+        """Rename each file into place. A rename replaces whatever entry has the final name, itself: a
+        symbolic link planted there is replaced, and the file it points to is never written."""
+        written = []
+        try:
+            for tmp, final in self.files:
+                replaced = os.path.lexists(final)
+                os.replace(tmp, final)
+                written.append(Written(final, replaced))
+            _sync_directory(self.directory)
+        except OSError as exc:
+            self.discard()
+            raise ReportWriteError(f"{self.directory}: cannot write reports ({exc.strerror or exc})") from None
+        self.files = []
+        return written
+
+    def discard(self) -> None:
+        for tmp, _ in self.files:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self.files = []
+
+
+def check_output_directory(directory: Path) -> None:
+    """Refuse an output that cannot hold the reports before anything is scanned: a path that is not a
+    directory, or a directory that cannot be created or written."""
+    if directory.exists() and not directory.is_dir():
+        raise ReportWriteError(f"--output {directory}: not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".registry-guard-probe-")
+        try:
+            os.write(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ReportWriteError(f"--output {directory}: cannot write there ({exc.strerror or exc})") from None
+
+
+def stage_reports(report: Report, directory: Path, formats: Sequence[str]) -> StagedReports:
+    """Render every format to its own exclusively created temporary file (unique name, `O_EXCL`, never
+    following a link) and flush it to disk; on any failure nothing is left behind."""
+    staged = StagedReports(directory)
     stem = f"registry-guard-{report.kind}"
-    written = []
-    for name in dict.fromkeys(formats):
-        suffix, render = FORMATS[name]
-        path = directory / f"{stem}{suffix}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        # newline="" so CSV's \r\n row ends are written as the csv module made them.
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            if name in STREAMING:
-                STREAMING[name](report, out)
-            else:
-                out.write(render(report))
-        tmp.replace(path)
-        written.append(path)
-    return written
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in dict.fromkeys(formats):
+            suffix, render = FORMATS[name]
+            final = directory / f"{stem}{suffix}"
+            if final.is_dir() and not final.is_symlink():
+                raise ReportWriteError(f"{final}: cannot write report (a directory is in the way)")
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{final.name}.", suffix=".tmp")
+            staged.files.append((Path(tmp), final))
+            os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide the reports from the job that ships them
+            # newline="" so CSV's \r\n row ends are written as the csv module made them.
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                if name in STREAMING:
+                    STREAMING[name](report, out)
+                else:
+                    out.write(render(report))
+                out.flush()
+                os.fsync(out.fileno())
+    except OSError as exc:
+        staged.discard()
+        raise ReportWriteError(f"{directory}: cannot write reports ({exc.strerror or exc})") from None
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> list[Path]:
+    """Write every format, all or none."""
+    return [w.path for w in stage_reports(report, directory, formats).publish()]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# What open() would have given the file: the process umask applied to 0666.
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the renames durable (a crash right after must not lose them)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

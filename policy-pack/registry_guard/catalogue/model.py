@@ -55,6 +55,8 @@ class Subject(enum.Enum):
     IMAGE = "image"
     # IAM resources as a stack declares them: judged across the whole stack, never one resource alone.
     IAM_DECLARATION = "iam-declaration"
+    # The audit's own scan history: its snapshots and the chain between them.
+    HISTORY = "history"
 
     @property
     def whole_stack(self) -> bool:
@@ -220,6 +222,37 @@ class Unjudged:
 
 
 @dataclass(frozen=True)
+class SnapshotRecord:
+    """One stored history snapshot as a scan read it back. `digest` is of the stored bytes; `sequence` is
+    the scan's own count (None for a snapshot written before snapshots were chained); `previous` and
+    `previous_digest` are the predecessor it records; `problem` says why it cannot be used (wrong shape,
+    a name that disagrees with its content), and then `taken_at` may be unknown."""
+
+    name: str
+    digest: str
+    sequence: int | None = None
+    taken_at: datetime | None = None
+    previous: str | None = None
+    previous_digest: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryChain:
+    """What a scan found in its history: the newest snapshot (None when none is left) and the one it names
+    as its predecessor (None when that one is missing, or none is named), the sequence of every chained
+    snapshot (read from the names, so a gap anywhere shows), snapshots passed over while looking for a
+    usable one, and files that are not snapshots at all."""
+
+    location: str
+    latest: SnapshotRecord | None
+    predecessor: SnapshotRecord | None = None
+    sequences: tuple[int, ...] = ()
+    passed_over: tuple[SnapshotRecord, ...] = ()
+    strays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RegistryState:
     """Everything known about one registry estate at one moment, from one source."""
 
@@ -235,6 +268,8 @@ class RegistryState:
     iam_complete_targets: frozenset[ResourceRef] = frozenset()
     # When the state was observed; cleanup simulation ages images against it.
     observed_at: datetime | None = None
+    # The scan history an earlier state was read from (the HISTORY stage's `previous`).
+    history: HistoryChain | None = None
 
     def merged(self, other: RegistryState) -> RegistryState:
         return RegistryState(
@@ -247,4 +282,5 @@ class RegistryState:
             unjudged=self.unjudged + other.unjudged,
             iam_complete_targets=self.iam_complete_targets | other.iam_complete_targets,
             observed_at=self.observed_at or other.observed_at,
+            history=self.history or other.history,
         )
