@@ -1,0 +1,173 @@
+"""Where the reports go, through the real CLI: an output that is a file, a device, read-only or full never costs
+a finding (the history is left as it was, so the next scan still sees what moved); concurrent scans into one
+output never crash each other; a link planted in the output is never written through.
+
+Read-only and full file systems are real: a small tmpfs mounted in a private mount namespace (`unshare`), in
+which the audit runs; those cases skip where the kernel does not allow one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reliability_support import CliRun, audit_env, run_cli, seed_small
+
+from localdev.oci_push import push_image
+from localdev.oci_registry import LocalRegistry
+
+MOVED = ("models/llm", "v1.0.0")
+
+
+@pytest.fixture
+def registry() -> Iterator[LocalRegistry]:
+    with LocalRegistry() as reg:
+        seed_small(reg.url)
+        yield reg
+
+
+def _args(registry: LocalRegistry, history: Path) -> list[str]:
+    return ["scan", "--registry", registry.url, "--history", str(history), "--timeout", "2", "--quiet"]
+
+
+def _snapshots(history: Path) -> list[str]:
+    folder = history / "snapshots"
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+
+def _one_error_line(run: CliRun | subprocess.CompletedProcess[str]) -> str:
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr[-3000:]
+    assert "Traceback" not in run.stderr + run.stdout
+    return lines[0]
+
+
+def _the_move_is_still_found(registry: LocalRegistry, history: Path, out: Path) -> None:
+    """The scan after a failed one compares with the snapshot from before the move."""
+    run = run_cli(_args(registry, history), out)
+    run.assert_clean_exit()
+    moved = [f for f in run.report["findings"] if f["rule_id"] == "version-tag-moved"]
+    assert [f["evidence"]["tag"] for f in moved] == [MOVED[1]], run.report["findings"]
+
+
+def _move(registry: LocalRegistry) -> None:
+    push_image(registry.url, MOVED[0], [MOVED[1]], content_seed="replaced content", layer_seed="shared")
+
+
+@pytest.mark.parametrize("output", ["file", "/dev/full"])
+def test_an_output_that_is_no_directory_is_refused_before_scanning(registry: LocalRegistry, tmp_path: Path,
+                                                                  output: str) -> None:
+    history = tmp_path / "history"
+    run_cli(_args(registry, history), tmp_path / "out0").assert_clean_exit()
+    _move(registry)
+    target = tmp_path / "report.json" if output == "file" else Path(output)
+    if output == "file":
+        target.write_text("an earlier report")
+    proc = subprocess.run([sys.executable, "-m", "audit", *_args(registry, history), "--output", str(target)],
+                          capture_output=True, text=True, env=audit_env(), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "not a directory" in _one_error_line(proc) and proc.stdout == ""
+    assert _snapshots(history) == ["000000000001.json"]
+    if output == "file":
+        assert target.read_text() == "an earlier report"
+    _the_move_is_still_found(registry, history, tmp_path / "out2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Read-only and full file systems
+
+def _namespaces_work(tmp_path: Path) -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    done = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                           f"mount -t tmpfs -o size=64k tmpfs {probe}"], capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+def _scan_on_tmpfs(registry: LocalRegistry, history: Path, mount: Path, setup: str) -> subprocess.CompletedProcess[str]:
+    """The audit with `--output mount/reports`, where `mount` is a tmpfs set up by `setup` (shell, in the
+    namespace, after the mount)."""
+    mount.mkdir()
+    argv = " ".join(f"'{a}'" for a in [sys.executable, "-m", "audit", *_args(registry, history),
+                                          "--output", str(mount / "reports")])
+    script = f"mount -t tmpfs -o size=64k tmpfs '{mount}' && {setup} && exec {argv}"
+    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+                          capture_output=True, text=True, env=audit_env(), cwd=history.parent, timeout=120)
+
+
+def test_a_read_only_output_is_refused_before_scanning(registry: LocalRegistry, tmp_path: Path) -> None:
+    if not _namespaces_work(tmp_path):
+        pytest.skip("no private mount namespace here (unshare)")
+    history = tmp_path / "history"
+    run_cli(_args(registry, history), tmp_path / "out0").assert_clean_exit()
+    _move(registry)
+    mount = tmp_path / "ro"
+    proc = _scan_on_tmpfs(registry, history, mount, f"mkdir '{mount}/reports' && mount -o remount,ro '{mount}'")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Read-only file system" in _one_error_line(proc)
+    assert _snapshots(history) == ["000000000001.json"]
+    _the_move_is_still_found(registry, history, tmp_path / "out2")
+
+
+def test_a_full_disk_leaves_no_report_and_the_history_as_it_was(registry: LocalRegistry, tmp_path: Path) -> None:
+    if not _namespaces_work(tmp_path):
+        pytest.skip("no private mount namespace here (unshare)")
+    history = tmp_path / "history"
+    first = run_cli(_args(registry, history), tmp_path / "out0")
+    first.assert_clean_exit()
+    size = (first.output / "registry-guard-scan.json").stat().st_size
+    assert size > 4096  # the report does not fit in the one page the fill leaves free
+    _move(registry)
+    mount = tmp_path / "full"
+    # Fill the 64 KiB tmpfs but for one page: the probe fits, the report does not.
+    proc = _scan_on_tmpfs(registry, history, mount,
+                          f"mkdir '{mount}/reports' && (dd if=/dev/zero of='{mount}/fill' bs=4096 count=15 "
+                          "2>/dev/null; true)")
+    assert proc.returncode == 3, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    line = _one_error_line(proc)
+    assert "No space left on device" in line and "the history was left as it was" in line
+    assert _snapshots(history) == ["000000000001.json"]
+    _the_move_is_still_found(registry, history, tmp_path / "out2")
+
+
+# ---------------------------------------------------------------------------------------------
+# One output, many writers; links planted in it
+
+def test_concurrent_scans_into_one_output_both_finish(registry: LocalRegistry, tmp_path: Path) -> None:
+    out = tmp_path / "shared"
+    out.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-m", "audit", "scan", "--registry", registry.url, "--quiet",
+                               "--timeout", "2", "--format", "json", "--format", "html", "--format", "sarif",
+                               "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=audit_env(), cwd=tmp_path) for _ in range(4)]
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and "Traceback" not in stderr, (stdout, stderr[-2000:])
+    report = json.loads((out / "registry-guard-scan.json").read_text())
+    assert report["complete"] is True
+    assert sorted(p.name for p in out.iterdir()) == [
+        "registry-guard-scan.html", "registry-guard-scan.json", "registry-guard-scan.sarif"]
+
+
+def test_a_planted_link_is_never_written_through(registry: LocalRegistry, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("not the audit's to write")
+    # The temporary name the audit once used, and the report's own name, both pointing at another file.
+    (out / ".registry-guard-scan.json.tmp").symlink_to(precious)
+    (out / "registry-guard-scan.json").symlink_to(precious)
+    run = run_cli(["scan", "--registry", registry.url, "--timeout", "2", "--quiet"], out)
+    run.assert_clean_exit()
+    assert precious.read_text() == "not the audit's to write"
+    assert not (out / "registry-guard-scan.json").is_symlink() and run.report["complete"] is True
+    assert f"report: {out / 'registry-guard-scan.json'} (replaced the earlier file of that name)" in run.stdout
+    # The next run says it replaced this one.
+    again = run_cli(["scan", "--registry", registry.url, "--timeout", "2", "--quiet"], out)
+    assert "(replaced the earlier file of that name)" in again.stdout
