@@ -40,6 +40,7 @@ class GcsEmulator:
         from gcp_storage_emulator.server import create_server
 
         logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
+        _honour_generation_preconditions()
         self._server = create_server("127.0.0.1", 0, in_memory=True)
         self._server.start()
         self.port = int(self._server._api._httpd.server_port)
@@ -80,6 +81,49 @@ class GcsEmulator:
 def gcr_bucket_name(project: str, region: str | None = None) -> str:
     """Container Registry's bucket for `project` (`region` us/eu/asia or None), as the catalogue names it."""
     return container_registry_bucket_name(project, region)
+
+
+_PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold."
+
+
+def _honour_generation_preconditions() -> None:
+    """Make uploads honour `ifGenerationMatch` as Cloud Storage does (the emulator ignores it): 412 with
+    Google's error body when the object's generation differs, `0` meaning "only if it does not exist yet".
+    The audit's history creates its snapshots that way, so a race between two scans must lose like it
+    would in a real bucket, not silently overwrite."""
+    from http import HTTPStatus
+
+    from gcp_storage_emulator import server
+    from gcp_storage_emulator.exceptions import NotFound
+    from gcp_storage_emulator.handlers import objects
+
+    original = objects.insert
+    if getattr(server, "_preconditions_honoured", False):
+        return
+
+    def insert(request: Any, response: Any, storage: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = request.query.get("ifGenerationMatch")
+        if wanted:
+            name = (request.query.get("name") or [None])[0]
+            if name is None and request.query.get("uploadType") == ["multipart"]:
+                name = request.data["meta"].get("name")
+            try:
+                generation = str(storage.get_file_obj(request.params["bucket_name"], name)["generation"])
+            except NotFound:
+                generation = "0"
+            if wanted[0] != generation:
+                response.status = HTTPStatus.PRECONDITION_FAILED
+                response.json({"error": {"code": 412, "message": _PRECONDITION_FAILED, "errors": [{
+                    "message": _PRECONDITION_FAILED, "domain": "global", "reason": "conditionNotMet",
+                    "locationType": "header", "location": "If-Match"}]}})
+                return None
+        return original(request, response, storage, *args, **kwargs)
+
+    server.HANDLERS = tuple((regex, {method: insert if handler is original else handler
+                                     for method, handler in handlers.items()})
+                            for regex, handlers in server.HANDLERS)
+    objects.insert = insert  # the route for uploads POSTed without the /upload prefix looks it up here
+    server._preconditions_honoured = True
 
 
 def create_bucket(client: storage.Client, name: str, *, uniform_access: bool | None = None,
