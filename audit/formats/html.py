@@ -1,10 +1,15 @@
 """One self-contained HTML report: styles, script and charts inline, nothing fetched.
 
 A Content-Security-Policy meta tag forbids every network fetch, so the file can be opened from a
-bucket or a CI artifact safely. The filter script only hides rows: with JavaScript off every finding
-is shown and the filter controls stay hidden. Every piece of report text goes through `html.escape`.
-Stable ids and data attributes (`#finding-count`, `rect[data-severity][data-count]`, `tr.finding`)
-let tests and scripts read the numbers from the DOM.
+bucket or a CI artifact safely. The script only filters (text, severity, rule, waived, new only) and
+sorts rows, and keeps the filter in the address's hash (`#severity=high&new=only`), both ways: a link
+opens pre-filtered, and a hash changed later (the back button, another link) filters again. With
+JavaScript off every finding is shown and the controls stay hidden.
+
+The findings table never scrolls sideways: its columns have fixed shares of the width and any long word
+(a digest, a URL) wraps, so the status column is always on screen; below 720 px each finding is a card.
+Every piece of report text goes through `html.escape`. Stable ids and data attributes (`#finding-count`,
+`rect[data-severity][data-count]`, `tr.finding`) let tests and scripts read the numbers from the DOM.
 """
 
 from __future__ import annotations
@@ -21,15 +26,15 @@ from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, is_severity, se
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver
+from .options import DEFAULT, RenderOptions
+from .verdict import verdict
 
 NAME = "html"
 SUFFIX = ".html"
 
-STATUS_TEXT = {
-    "compliant": ("Compliant", "A complete scan found no unwaived findings."),
-    "non-compliant": ("Non-compliant", "The scan found unwaived findings."),
-    "incomplete": ("Incomplete", "The scan could not read everything, so it cannot say compliant."),
-}
+# The banner's colour for each verdict (formats.verdict): a check that passes the pack is green.
+BANNER_CLASS = {"compliant": "compliant", "passes": "compliant", "non-compliant": "non-compliant",
+                "blocked": "non-compliant", "incomplete": "incomplete"}
 TREND_TEXT = {"new": "new", "still-open": "still open"}
 OPEN_REPOSITORY_LIMIT = 8  # repositories with more images start collapsed
 
@@ -178,21 +183,40 @@ def _finding_row(i: int, f: ReportFinding) -> str:
                       f"{_e(f.waiver.expires)}</span>")
     if f.trend:
         status.append(f'<span class="pill trend-{_e(f.trend)}">{_e(TREND_TEXT.get(f.trend, f.trend))}</span>')
+    level = f.evidence.get("enforcementLevel")
+    if level == "mandatory" and not f.waived:
+        status.append('<span class="pill blocks">blocks pulumi up</span>')
+    elif level == "advisory":
+        status.append('<span class="pill advisory">advisory</span>')
     location = (f'<div class="where">declared at <code>{_e(f.source_location)}</code></div>'
                 if f.source_location else "")
+    config = f.evidence.get("stack_config")
+    if isinstance(config, Mapping) and config.get("file"):
+        location = (f'<div class="where">set at <code>{_e(config["file"])}#{_e(config.get("line", ""))}</code>'
+                    f"</div>{location}")
     waiver_note = (f'<div class="waiver-note">Waived by {_e(f.waiver.owner)}: {_e(f.waiver.justification)}</div>'
                    if f.waiver else "")
     search = " ".join([f.rule_id, f.title, f.severity, f.resource, f.message]).lower()
+    # data-order: the sort key of the status column (unwaived new first, waived last).
+    order = (2 if f.waived else 0) + (0 if f.trend == "new" else 1)
     return (
-        f'<tr class="finding{" is-waived" if f.waived else ""}" id="finding-{i}" data-severity="{_e(f.severity)}" '
-        f'data-rule="{_e(f.rule_id)}" data-waived="{str(f.waived).lower()}" data-trend="{_e(f.trend or "")}" '
-        f'data-fingerprint="{_e(f.fingerprint)}" data-search="{_e(search)}">'
-        f"<td>{_badge(f.severity)}</td>"
-        f'<td><div class="rule-id mono">{_e(f.rule_id)}</div><div class="muted small">{_e(f.title)}</div></td>'
-        f'<td class="mono wrap resource">{_e(f.resource)}</td>'
-        f'<td class="message"><div>{_e(f.message)}</div>{location}{waiver_note}{_remediation(f)}</td>'
-        f'<td class="status">{"".join(status)}</td></tr>'
+        f'<tr class="finding{" is-waived" if f.waived else ""}" id="finding-{i}" data-index="{i}" '
+        f'data-severity="{_e(f.severity)}" data-rank="{_rank(f.severity)}" data-rule="{_e(f.rule_id)}" '
+        f'data-resource="{_e(f.resource)}" data-waived="{str(f.waived).lower()}" data-trend="{_e(f.trend or "")}" '
+        f'data-order="{order}" data-fingerprint="{_e(f.fingerprint)}" data-search="{_e(search)}">'
+        f'<td class="severity" data-label="Severity">{_badge(f.severity)}</td>'
+        f'<td class="rule" data-label="Rule"><div class="rule-id mono">{_e(f.rule_id)}</div>'
+        f'<div class="muted small">{_e(f.title)}</div></td>'
+        f'<td class="mono resource" data-label="Resource">{_e(f.resource)}</td>'
+        f'<td class="message" data-label="Finding"><div>{_e(f.message)}</div>{location}{waiver_note}'
+        f"{_remediation(f)}</td>"
+        f'<td class="status" data-label="Status">{"".join(status)}</td></tr>'
     )
+
+
+# (column class, header, sort key): the keys the script sorts by.
+COLUMNS = (("severity", "Severity", "rank"), ("rule", "Rule", "rule"), ("resource", "Resource", "resource"),
+           ("message", "Finding", ""), ("status", "Status", "order"))
 
 
 def _findings(report: Report) -> str:
@@ -203,6 +227,7 @@ def _findings(report: Report) -> str:
     sev_options = "".join(f'<option value="{s}">{s}</option>' for s in MOST_SEVERE_FIRST)
     rule_options = "".join(f'<option value="{_e(r)}">{_e(r)}</option>' for r in rules)
     rows = "".join(_finding_row(i, f) for i, f in enumerate(report.findings))
+    new = sum(1 for f in report.findings if f.trend == "new")
     # `hidden` until the script runs: without JS there is nothing to filter with and every row shows.
     controls = (
         '<div class="filters" id="filters" hidden>'
@@ -212,14 +237,20 @@ def _findings(report: Report) -> str:
         "</select>"
         f'<select id="filter-rule" aria-label="Rule"><option value="">All rules</option>{rule_options}</select>'
         '<label class="check"><input type="checkbox" id="filter-waived" checked> show waived</label>'
+        f'<label class="check"><input type="checkbox" id="filter-new"{"" if new else " disabled"}> new only '
+        f'<span class="muted">({new})</span></label>'
         f'<span class="muted">Showing <strong id="visible-count">{len(report.findings)}</strong> of '
         f"{len(report.findings)}</span></div>"
     )
+    cols = "".join(f'<col class="col-{name}">' for name, _, _ in COLUMNS)
+    heads = "".join(
+        (f'<th class="{name}" scope="col" data-sort="{key}" aria-sort="none"><button type="button" class="sort" '
+         f'disabled>{label}</button></th>' if key else f'<th class="{name}" scope="col">{label}</th>')
+        for name, label, key in COLUMNS)
     return (
         f'<section id="findings"><h2>Findings <span class="muted">({len(report.findings)})</span></h2>{controls}'
-        '<div class="table-wrap"><table id="findings-table"><thead><tr><th>Severity</th><th>Rule</th>'
-        '<th>Resource</th><th>Finding</th><th>Status</th></tr></thead>'
-        f'<tbody>{rows}</tbody></table></div>'
+        f'<div class="table-wrap"><table id="findings-table"><colgroup>{cols}</colgroup><thead><tr>{heads}</tr>'
+        f'</thead><tbody>{rows}</tbody></table></div>'
         '<p id="no-match" class="empty" hidden>No finding matches the filter.</p></section>'
     )
 
@@ -376,7 +407,7 @@ def _metadata(report: Report, summary: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------- assembly
 
 _CSS = """
-:root{--critical:#b42318;--high:#dc6803;--medium:#b54708;--medium-bg:#fef0c7;--low:#1d4ed8;--ok:#067647;
+:root{--critical:#b42318;--high:#c4320a;--medium:#b54708;--medium-bg:#fef0c7;--low:#1d4ed8;--ok:#067647;
 --warn:#b54708;--ink:#101828;--muted:#667085;--line:#e4e7ec;--bg:#f8fafc;--card:#fff}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",
@@ -425,12 +456,37 @@ th,td{text-align:left;vertical-align:top;padding:9px 12px;border-bottom:1px soli
 thead th{background:#f2f4f7;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#475467}
 tbody tr:last-child td{border-bottom:0}
 td.num,th.num{text-align:right}
-.table-wrap{overflow-x:auto}
-#findings-table td.resource{min-width:200px;max-width:300px}#findings-table td.message{min-width:320px}
-#findings-table td:nth-child(2){min-width:170px}#findings-table td.status{min-width:100px}
+#findings-table{table-layout:fixed}
+#findings-table col.col-severity{width:104px}#findings-table col.col-rule{width:19%}
+#findings-table col.col-resource{width:23%}#findings-table col.col-status{width:150px}
+#findings-table td,#findings-table th{overflow-wrap:anywhere;word-break:break-word;min-width:0}
+#findings-table td.status .pill{white-space:normal}
 #findings-table tr.is-waived{background:#f9fafb}#findings-table tr.is-waived .message>div:first-child{color:#475467}
+#findings-table th button.sort{all:unset;cursor:pointer;text-transform:inherit;letter-spacing:inherit}
+#findings-table th button.sort:focus-visible{outline:2px solid var(--low);outline-offset:2px}
+#findings-table th button.sort::after{content:" ↕";color:#98a2b3}
+#findings-table th[aria-sort=ascending] button.sort::after{content:" ▲";color:inherit}
+#findings-table th[aria-sort=descending] button.sort::after{content:" ▼";color:inherit}
+#findings-table pre,#findings-table code,#findings-table dd{overflow-wrap:anywhere;white-space:normal}
+@media (max-width:720px){
+main{padding:0 12px 32px}.banner .inner{padding:0 12px}
+#findings-table,#findings-table tbody,#findings-table tr,#findings-table td{display:block;width:100%}
+#findings-table{border:0;background:none}
+#findings-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+#findings-table colgroup{display:none}
+#findings-table tr.finding{background:var(--card);border:1px solid var(--line);border-radius:10px;margin:0 0 12px;
+padding:6px 0}
+#findings-table tr.finding[hidden]{display:none}
+#findings-table td{border:0;padding:4px 14px}
+#findings-table td::before{content:attr(data-label);display:block;font-size:11px;text-transform:uppercase;
+letter-spacing:.04em;color:var(--muted)}
+dl{grid-template-columns:1fr}
+/* The other tables (waivers, inventory, scan details) keep their rows and scroll inside their own box. */
+main table:not(#findings-table){display:block;overflow-x:auto;max-width:100%}
+}
 .badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;font-weight:700;color:#fff;
 text-transform:uppercase;letter-spacing:.03em}
+/* Badge text and background meet WCAG AA (4.5:1 for this small bold text); the tests measure it. */
 .badge.sev-critical{background:var(--critical)}.badge.sev-high{background:var(--high)}
 .badge.sev-medium{background:var(--medium-bg);color:var(--medium)}.badge.sev-low{background:#dbeafe;color:var(--low)}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;border:1px solid var(--line);
@@ -439,6 +495,8 @@ margin:0 4px 4px 0;white-space:nowrap;background:#fff}
 .pill.trend-new{background:#fef3f2;border-color:#fecdca;color:var(--critical);font-weight:600}
 .pill.waiver-expired{background:#fef3f2;border-color:#fecdca;color:var(--critical)}
 .pill.waiver-unused{background:#f2f4f7;color:var(--muted)}
+.pill.blocks{background:#fef3f2;border-color:#fecdca;color:var(--critical);font-weight:600}
+.pill.advisory{background:#f2f4f7;color:#475467}
 .where,.waiver-note{font-size:13px;color:#475467;margin-top:4px}
 details.remediation{margin-top:6px}
 details.remediation summary{cursor:pointer;color:#1d4ed8;font-size:13px}
@@ -466,27 +524,61 @@ print-color-adjust:exact}}
 
 _SCRIPT = """
 (function(){
+  var table=document.getElementById('findings-table'), body=table&&table.tBodies[0];
   var rows=[].slice.call(document.querySelectorAll('#findings-table tr.finding'));
   var box=document.getElementById('filters'); if(!box||!rows.length) return;
   var text=document.getElementById('filter-text'), sev=document.getElementById('filter-severity'),
       rule=document.getElementById('filter-rule'), waived=document.getElementById('filter-waived'),
-      shown=document.getElementById('visible-count'), none=document.getElementById('no-match');
+      fresh=document.getElementById('filter-new'), shown=document.getElementById('visible-count'),
+      none=document.getElementById('no-match');
   function apply(){
-    var q=text.value.trim().toLowerCase(), s=sev.value, r=rule.value, w=waived.checked, n=0;
+    var q=text.value.trim().toLowerCase(), s=sev.value, r=rule.value, w=waived.checked, nw=fresh.checked, n=0;
     rows.forEach(function(tr){
       var ok=(!q||tr.getAttribute('data-search').indexOf(q)>=0)&&(!s||tr.getAttribute('data-severity')===s)
-        &&(!r||tr.getAttribute('data-rule')===r)&&(w||tr.getAttribute('data-waived')!=='true');
+        &&(!r||tr.getAttribute('data-rule')===r)&&(w||tr.getAttribute('data-waived')!=='true')
+        &&(!nw||tr.getAttribute('data-trend')==='new');
       tr.hidden=!ok; if(ok) n++;
     });
     shown.textContent=n; none.hidden=n>0;
   }
-  [text,sev,rule,waived].forEach(function(el){el.addEventListener('input',apply);el.addEventListener('change',apply);});
-  // A link like report.html#severity=critical&rule=no-public-access&q=bucket opens pre-filtered.
-  if(location.hash.indexOf('=')>0){
+  // The filter lives in the hash: #q=bucket&severity=critical&rule=no-public-access&waived=no&new=only
+  function toHash(){
+    var p=new URLSearchParams();
+    if(text.value.trim()) p.set('q',text.value.trim()); if(sev.value) p.set('severity',sev.value);
+    if(rule.value) p.set('rule',rule.value); if(!waived.checked) p.set('waived','no');
+    if(fresh.checked) p.set('new','only');
+    var h=p.toString(); history.replaceState(null,'',h?'#'+h:location.pathname+location.search);
+  }
+  function fromHash(){
+    if(location.hash.indexOf('=')<0){ text.value=''; sev.value=''; rule.value=''; waived.checked=true;
+      fresh.checked=false; apply(); return; }
     var p=new URLSearchParams(location.hash.slice(1));
     text.value=p.get('q')||''; sev.value=p.get('severity')||''; rule.value=p.get('rule')||'';
-    waived.checked=p.get('waived')!=='no'; apply();
+    waived.checked=p.get('waived')!=='no'; fresh.checked=!fresh.disabled&&p.get('new')==='only'; apply();
   }
+  [text,sev,rule,waived,fresh].forEach(function(el){
+    el.addEventListener('input',function(){apply();toHash();});
+    el.addEventListener('change',function(){apply();toHash();});
+  });
+  window.addEventListener('hashchange',fromHash);
+  // Sorting: click a column header; again to reverse. Ties keep the report's order (most severe first).
+  var heads=[].slice.call(table.querySelectorAll('th[data-sort]'));
+  function sortBy(th){
+    var key=th.getAttribute('data-sort'), asc=th.getAttribute('aria-sort')!=='ascending';
+    if(key==='rank') asc=th.getAttribute('aria-sort')==='descending';
+    heads.forEach(function(h){h.setAttribute('aria-sort','none');});
+    th.setAttribute('aria-sort',asc?'ascending':'descending');
+    var numeric=key==='rank'||key==='order';
+    rows.slice().sort(function(a,b){
+      var x=a.getAttribute('data-'+key), y=b.getAttribute('data-'+key), c;
+      c=numeric?(+x)-(+y):x.localeCompare(y);
+      if(!c) return (+a.getAttribute('data-index'))-(+b.getAttribute('data-index'));
+      return asc?c:-c;
+    }).forEach(function(tr){body.appendChild(tr);});
+  }
+  heads.forEach(function(th){var b=th.querySelector('button'); b.disabled=false;
+    b.addEventListener('click',function(){sortBy(th);});});
+  fromHash();
   box.hidden=false;
 })();
 """
@@ -494,15 +586,16 @@ _SCRIPT = """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, options: RenderOptions = DEFAULT) -> str:
     summary = report.summary()
-    status = summary["status"]
-    label, meaning = STATUS_TEXT[status]
+    judged = verdict(report)
+    status, label, meaning = judged.status, judged.label, judged.meaning
     counts = ", ".join(f"{summary['by_severity'][s]} {s}" for s in MOST_SEVERE_FIRST if summary["by_severity"][s])
     headline = f"{summary['total']} finding(s)" + (f" ({counts})" if counts else "")
     title = f"Model Registry Guard: {label} ({headline})"
     banner = (
-        f'<header class="banner status-{_e(status)}" id="status" data-status="{_e(status)}"><div class="inner">'
+        f'<header class="banner status-{BANNER_CLASS[status]}" id="status" data-status="{_e(status)}">'
+        '<div class="inner">'
         f'<div class="kicker">Model Registry Guard · {_e(report.kind)} report</div>'
         f"<h1>{_e(label)}: {_e(headline)}</h1><p>{_e(meaning)} Generated {_e(_when(report.generated_at))}.</p>"
         "</div></header>"
@@ -520,6 +613,6 @@ def render(report: Report) -> str:
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
         f'<body data-status="{_e(status)}" data-complete="{str(report.complete).lower()}">{banner}<main>{body}'
         f"<footer>model-registry-guard {_e(__version__)} · rendered from the JSON report; re-render with "
-        "<code>python -m audit report REPORT.json --format html</code></footer></main>"
+        "<code>registry-guard report REPORT.json --format html</code></footer></main>"
         f"<script>{_SCRIPT}</script></body></html>\n"
     )

@@ -2,7 +2,15 @@
 
 GitHub needs at least one physical location per result, but most findings are about live cloud
 resources with no source file. Those point at the stack's `Pulumi.yaml` (line 1) and carry the
-resource as a logical location, so the alert stays stable and still names what is wrong.
+resource as a logical location, so the alert stays stable and still names what is wrong. A `check`
+finding whose value was set in the stack config points at that line of `Pulumi.<stack>.yaml` (the
+value's region), with the line that declares the resource as a related location. `--sarif-path-prefix`
+turns program-relative paths into repository-relative ones for a stack below the repository's root.
+
+`automationDetails.id` carries the run's category: GitHub keeps one set of alerts per category, and
+upload-sarif sets its own only when the file has none, so the category is derived from what was scanned
+(project and location, buckets, registries, shard; the stack for a check) unless `--sarif-category` names
+one. Two stacks or two registries uploaded from one repository then never close each other's alerts.
 
 Results are ordered most severe first. GitHub rejects a run with more than 25,000 results, so beyond
 that the least severe are left out, and the file says how many in a tool execution notification.
@@ -10,10 +18,11 @@ that the least severe are left out, and the file says how many in a tool executi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -22,6 +31,7 @@ from registry_guard.catalogue.severity import is_severity, severity_rank
 
 from .. import __version__
 from ..report import Report, ReportFinding
+from .options import DEFAULT, RenderOptions
 
 NAME = "sarif"
 SUFFIX = ".sarif"
@@ -42,6 +52,9 @@ LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note
 BASELINE = {"new": "new", "still-open": "unchanged"}
 
 _LOCATION = re.compile(r"^(?:project:///)?(?P<path>[^#]+?)(?:#(?P<line>\d+)(?:,(?P<col>\d+))?)?$")
+CATEGORY_PREFIX = "model-registry-guard"
+_CATEGORY_UNSAFE = re.compile(r"[^A-Za-z0-9._:@+=/-]+|/{2,}")
+_CATEGORY_LIMIT = 180
 
 
 def _rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -89,28 +102,82 @@ def _unknown_rule(finding: ReportFinding) -> dict[str, Any]:
     }
 
 
-def physical_location(source_location: str | None) -> dict[str, Any]:
+def physical_location(source_location: str | None, options: RenderOptions = DEFAULT) -> dict[str, Any]:
     """`__main__.py#42` (or `project:///__main__.py#42,1`) to a SARIF physical location."""
     match = _LOCATION.match(source_location or "")
     if not match:
-        return {"artifactLocation": {"uri": FALLBACK_URI}, "region": {"startLine": 1}}
+        return {"artifactLocation": {"uri": options.repository_path(FALLBACK_URI)}, "region": {"startLine": 1}}
     region: dict[str, int] = {"startLine": max(1, int(match["line"] or 1))}
     if match["col"]:
         region["startColumn"] = max(1, int(match["col"]))
-    return {"artifactLocation": {"uri": match["path"].lstrip("/")}, "region": region}
+    return {"artifactLocation": {"uri": options.repository_path(match["path"])}, "region": region}
 
 
-def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
+def config_location(evidence: Mapping[str, Any], options: RenderOptions = DEFAULT) -> dict[str, Any] | None:
+    """The stack config line that set the violating value (a check's `stack_config` evidence), with the
+    value's region; None when no config line set it."""
+    where = evidence.get("stack_config")
+    # A file outside the program's folder and the working directory has no place in the repository.
+    if not isinstance(where, Mapping) or not isinstance(where.get("file"), str) or where["file"].startswith("/"):
+        return None
+    region: dict[str, int] = {}
+    for key, name in (("line", "startLine"), ("column", "startColumn"), ("end_line", "endLine"),
+                      ("end_column", "endColumn")):
+        value = where.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            region[name] = value
+    if "startLine" not in region:
+        return None
+    return {"artifactLocation": {"uri": options.repository_path(where["file"])}, "region": region}
+
+
+def category(report: Report) -> str:
+    """What was scanned, as a code scanning category: `model-registry-guard/audit/<targets>[/shard-I-of-N]`
+    for a scan or a merge (the same alerts either way), `model-registry-guard/check/<stack>[/<program>]`."""
+    target = report.target
+    if report.kind == "check":
+        parts = [str(target.get("stack") or "stack")]
+        program = str(target.get("program") or ".")
+        if program not in (".", "./"):
+            parts.append(program)
+        return _category("check", parts)
+    parts = []
+    ar = target.get("artifact_registry")
+    if isinstance(ar, Mapping):
+        repos = ar.get("repositories")
+        parts.append(f"ar:{ar.get('project')}/{ar.get('location')}"
+                     + (f"/{','.join(map(str, repos))}" if isinstance(repos, list) and repos else ""))
+    parts += [f"gcr:{bucket}" for bucket in target.get("gcr_buckets") or ()]
+    for registry in target.get("registries") or ():
+        url = registry.get("url") if isinstance(registry, Mapping) else registry
+        parts.append(f"oci:{str(url).split('://', 1)[-1].rstrip('/')}")
+    name = "+".join(sorted(parts)) or "unknown-target"
+    shard = target.get("shard")
+    suffix = [f"shard-{shard.get('index')}-of-{shard.get('count')}"] if isinstance(shard, Mapping) else []
+    return _category("audit", [name, *suffix])
+
+
+def _category(kind: str, parts: Sequence[str]) -> str:
+    text = "/".join(_CATEGORY_UNSAFE.sub("-", part).strip("-/") or "-" for part in parts)
+    if len(text) > _CATEGORY_LIMIT:  # long lists of buckets: keep it readable and still distinct
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        text = f"{text[:_CATEGORY_LIMIT - 17]}~{digest}"
+    return f"{CATEGORY_PREFIX}/{kind}/{text}"
+
+
+def _result(finding: ReportFinding, rule_index: int, options: RenderOptions = DEFAULT) -> dict[str, Any]:
     message = finding.message
     if finding.source_location is None:
         message = f"{message} (resource: {finding.resource})"
+    declared = physical_location(finding.source_location, options)
+    configured = config_location(finding.evidence, options)
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL.get(finding.severity, "warning"),
         "message": {"text": message},
         "locations": [{
-            "physicalLocation": physical_location(finding.source_location),
+            "physicalLocation": configured or declared,
             "logicalLocations": [{"name": finding.resource, "fullyQualifiedName": finding.resource,
                                   "kind": "resource"}],
         }],
@@ -121,6 +188,9 @@ def _result(finding: ReportFinding, rule_index: int) -> dict[str, Any]:
             "frameworks": list(finding.frameworks),
         },
     }
+    if configured is not None and finding.source_location is not None:
+        result["relatedLocations"] = [{"id": 1, "physicalLocation": declared,
+                                       "message": {"text": "the resource is declared here"}}]
     if finding.trend in BASELINE:
         result["baselineState"] = BASELINE[finding.trend]
     if finding.waiver is not None:
@@ -156,7 +226,7 @@ def _truncation_notice(omitted: Sequence[ReportFinding], total: int, max_results
     }
 
 
-def to_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+def to_sarif(report: Report, max_results: int = MAX_RESULTS, options: RenderOptions = DEFAULT) -> dict[str, Any]:
     if max_results < 0:
         raise ValueError(f"max_results must be >= 0, not {max_results}")
     ranked = _ranked(report.findings)
@@ -192,9 +262,10 @@ def to_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
             "informationUri": INFORMATION_URI,
             "rules": descriptors,
         }},
-        "automationDetails": {"id": f"model-registry-guard/{report.kind}/"},
+        # A trailing slash: the whole id is the category (GitHub reads `category/run-id`).
+        "automationDetails": {"id": f"{(options.sarif_category or category(report)).rstrip('/')}/"},
         "invocations": [invocation],
-        "results": [_result(f, index[f.rule_id]) for f in kept],
+        "results": [_result(f, index[f.rule_id], options) for f in kept],
         "properties": {
             "status": summary["status"],
             "complete": report.complete,
@@ -212,5 +283,5 @@ def _utc(moment: Any) -> str:
     return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
 
-def render(report: Report, max_results: int = MAX_RESULTS) -> str:
-    return json.dumps(to_sarif(report, max_results), indent=2, default=str) + "\n"
+def render(report: Report, max_results: int = MAX_RESULTS, *, options: RenderOptions = DEFAULT) -> str:
+    return json.dumps(to_sarif(report, max_results, options), indent=2, default=str) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -48,14 +49,23 @@ def load_pack_config(path: Path) -> dict[str, Any]:
     return document
 
 
-def check_report(result: CheckResult, program: Path, stack: str) -> Report:
+def check_report(result: CheckResult, program: Path, stack: str, stack_config: Path | None = None) -> Report:
+    """The check as a report. With the stack config file, a finding whose message names a value set in it
+    carries that line (`stack_config` evidence: file, key, line and column range) for SARIF and reviewers."""
     judged = [f for f in result.findings if not f.evidence.get("undetermined")]
+    if stack_config is not None:
+        from .config_lines import locate
+
+        where = locate(judged, stack_config, program, project_name(program_file(program)))
+        judged = [dataclasses.replace(f, evidence={**f.evidence, "stack_config": where[i]}) if i in where else f
+                  for i, f in enumerate(judged)]
     undetermined = [Undetermined(f.rule_id, f.resource, f.message) for f in result.findings
                     if f.evidence.get("undetermined")]
     types = Counter(urn.split("::")[-2].split("$")[-1] for urn in {f.resource for f in result.findings} if "::" in urn)
     return build_report(
         generated_at=datetime.now(UTC),
         target={"program": str(program), "stack": stack, "policy_pack": result.policy_pack,
+                **({"stack_config": str(stack_config)} if stack_config is not None else {}),
                 "resources_checked": result.resources_checked,
                 "pack_start_seconds": result.pack_start_seconds},
         errors=(),

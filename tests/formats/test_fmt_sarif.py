@@ -14,6 +14,7 @@ from format_fixtures import FORMULA_RESOURCE, HOSTILE_MESSAGE
 from registry_guard.catalogue.rule import all_rules
 
 from audit.formats import sarif
+from audit.formats.options import RenderOptions
 from audit.report import Report, ReportFinding
 
 # SchemaStore's copy of the SARIF 2.1.0 schema, vendored with its licence note (schemas/README.md).
@@ -175,3 +176,84 @@ def test_no_result_is_dropped_silently(report: Report, cap: int) -> None:
 
 def test_default_cap_is_githubs_limit() -> None:
     assert sarif.MAX_RESULTS == 25_000
+
+
+def test_category_comes_from_the_scan_target(report: Report) -> None:
+    category = _render(report)["runs"][0]["automationDetails"]["id"]
+    assert category == "model-registry-guard/audit/ar:demo/us-central1+gcr:artifacts.demo.appspot.com/"
+    # Another project, location or bucket is another category: its upload never closes these alerts.
+    other = replace(report, target={"artifact_registry": {"project": "demo", "location": "europe-west4"}})
+    assert _render(other)["runs"][0]["automationDetails"]["id"] != category
+    shard = replace(report, target={**report.target, "shard": {"index": 1, "count": 4}})
+    assert _render(shard)["runs"][0]["automationDetails"]["id"] == category.rstrip("/") + "/shard-1-of-4/"
+    # A merge of the shards files its results where the unsharded scan did.
+    merged = replace(report, kind="merge", target={**report.target, "shards": {"count": 4, "reports": []}})
+    assert _render(merged)["runs"][0]["automationDetails"]["id"] == category
+
+
+def test_category_of_a_check_names_the_stack(report: Report) -> None:
+    check = replace(report, kind="check", target={"program": ".", "stack": "prod"})
+    assert _render(check)["runs"][0]["automationDetails"]["id"] == "model-registry-guard/check/prod/"
+    nested = replace(check, target={"program": "infra/registry", "stack": "prod"})
+    assert _render(nested)["runs"][0]["automationDetails"]["id"] == "model-registry-guard/check/prod/infra/registry/"
+
+
+def test_category_option_wins(report: Report) -> None:
+    document = json.loads(sarif.render(report, options=RenderOptions(sarif_category="registry/eu")))
+    assert document["runs"][0]["automationDetails"]["id"] == "registry/eu/"
+
+
+def test_long_targets_keep_distinct_bounded_categories(report: Report) -> None:
+    def category(buckets: list[str]) -> str:
+        return str(_render(replace(report, target={"gcr_buckets": buckets}))["runs"][0]["automationDetails"]["id"])
+
+    first = category([f"bucket-{i:03d}.example" for i in range(40)])
+    second = category([f"bucket-{i:03d}.example" for i in range(41)])
+    assert first != second and max(len(first), len(second)) <= 220
+
+
+def _check_finding(report: Report) -> ReportFinding:
+    (found,) = [f for f in report.findings if f.rule_id == "iam-drift"]
+    return replace(found, evidence={"enforcementLevel": "advisory", "stack_config": {
+        "file": "Pulumi.prod.yaml", "key": "model-registry:writers", "line": 12, "column": 7, "end_line": 12,
+        "end_column": 29}})
+
+
+def test_a_check_result_points_at_the_config_line_that_set_the_value(sarif_validator: Any,
+                                                                      report: Report) -> None:
+    check = replace(report, kind="check", findings=(_check_finding(report),))
+    document = _render(check)
+    assert not list(sarif_validator.iter_errors(document))
+    (result,) = document["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "Pulumi.prod.yaml"},
+        "region": {"startLine": 12, "startColumn": 7, "endLine": 12, "endColumn": 29}}
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"] == {"artifactLocation": {"uri": "__main__.py"}, "region": {"startLine": 42}}
+
+
+def test_a_config_file_outside_the_repository_is_not_a_location(report: Report) -> None:
+    found = _check_finding(report)
+    outside = replace(found, evidence={**found.evidence, "stack_config": {**found.evidence["stack_config"],
+                                                                          "file": "/etc/Pulumi.prod.yaml"}})
+    (result,) = _render(replace(report, kind="check", findings=(outside,)))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "__main__.py"
+    assert "relatedLocations" not in result
+
+
+def test_path_prefix_for_a_stack_below_the_repository_root(sarif_validator: Any, report: Report) -> None:
+    check = replace(report, kind="check", findings=(_check_finding(report), *report.findings))
+    document = json.loads(sarif.render(check, options=RenderOptions(path_prefix="infra/registry/")))
+    assert not list(sarif_validator.iter_errors(document))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in document["runs"][0]["results"]}
+    assert uris == {"infra/registry/Pulumi.prod.yaml", "infra/registry/__main__.py", "infra/registry/Pulumi.yaml"}
+    (located,) = [r for r in document["runs"][0]["results"] if "relatedLocations" in r]
+    related = located["relatedLocations"][0]["physicalLocation"]["artifactLocation"]
+    assert related["uri"] == "infra/registry/__main__.py"
+
+
+@pytest.mark.parametrize("prefix", ["/abs", "../up", "a\\b"])
+def test_path_prefix_must_stay_inside_the_repository(prefix: str) -> None:
+    with pytest.raises(ValueError, match="--sarif-path-prefix"):
+        RenderOptions(path_prefix=prefix)
