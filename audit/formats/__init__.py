@@ -1,8 +1,13 @@
-"""Report formats. Each renders the one `Report`; none re-judges anything."""
+"""Report formats. Each renders the one `Report`; none re-judges anything.
+
+Every report set carries a manifest, `registry-guard-<kind>.sha256`: the SHA-256 of each report file as
+written, in `sha256sum` format, so a reviewer can check later (`sha256sum -c`) that no report was altered.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -12,6 +17,7 @@ from typing import TextIO
 
 from ..report import Report
 from . import csv_report, html, json_report, junit, markdown, oscal, sarif
+from .options import DEFAULT, RenderOptions
 
 # name -> (file suffix, renderer)
 FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
@@ -23,6 +29,25 @@ FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
 # Formats that can write straight to the file: the JSON of 100k images would otherwise exist twice in
 # memory (the dict and the whole string) at the peak of the scan.
 STREAMING: dict[str, Callable[[Report, TextIO], None]] = {json_report.NAME: json_report.write}
+
+# Formats that use the run's render options (category, path prefix, source links).
+WITH_OPTIONS: dict[str, Callable[[Report, RenderOptions], str]] = {
+    sarif.NAME: lambda report, options: sarif.render(report, options=options),
+    markdown.NAME: lambda report, options: markdown.render(report, options=options),
+}
+MANIFEST_SUFFIX = ".sha256"
+
+
+def render(report: Report, name: str, options: RenderOptions = DEFAULT) -> str:
+    """One format as text."""
+    if name in WITH_OPTIONS:
+        return WITH_OPTIONS[name](report, options)
+    return FORMATS[name][1](report)
+
+
+def manifest(digests: Sequence[tuple[str, str]]) -> str:
+    """(file name, sha256 hex) pairs as `sha256sum` prints them: `sha256sum -c` verifies the set."""
+    return "".join(f"{digest}  {name}\n" for name, digest in digests)
 
 
 class ReportWriteError(Exception):
@@ -87,15 +112,18 @@ def check_output_directory(directory: Path) -> None:
         raise ReportWriteError(f"--output {directory}: cannot write there ({exc.strerror or exc})") from None
 
 
-def stage_reports(report: Report, directory: Path, formats: Sequence[str]) -> StagedReports:
+def stage_reports(report: Report, directory: Path, formats: Sequence[str],
+                  options: RenderOptions = DEFAULT) -> StagedReports:
     """Render every format to its own exclusively created temporary file (unique name, `O_EXCL`, never
-    following a link) and flush it to disk; on any failure nothing is left behind."""
+    following a link) and flush it to disk, then the manifest of their digests; on any failure nothing is
+    left behind."""
     staged = StagedReports(directory)
     stem = f"registry-guard-{report.kind}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for name in dict.fromkeys(formats):
-            suffix, render = FORMATS[name]
+        for name in [*dict.fromkeys(formats), None]:
+            # None: the manifest, last, over what was written (read back from the disk).
+            suffix = MANIFEST_SUFFIX if name is None else FORMATS[name][0]
             final = directory / f"{stem}{suffix}"
             if final.is_dir() and not final.is_symlink():
                 raise ReportWriteError(f"{final}: cannot write report (a directory is in the way)")
@@ -104,10 +132,12 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str]) -> St
             os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide the reports from the job that ships them
             # newline="" so CSV's \r\n row ends are written as the csv module made them.
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                if name in STREAMING:
+                if name is None:
+                    out.write(manifest([(f.name, _sha256(t)) for t, f in staged.files[:-1]]))
+                elif name in STREAMING:
                     STREAMING[name](report, out)
                 else:
-                    out.write(render(report))
+                    out.write(render(report, name, options))
                 out.flush()
                 os.fsync(out.fileno())
     except OSError as exc:
@@ -119,9 +149,15 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str]) -> St
     return staged
 
 
-def write_reports(report: Report, directory: Path, formats: Sequence[str]) -> list[Path]:
-    """Write every format, all or none."""
-    return [w.path for w in stage_reports(report, directory, formats).publish()]
+def write_reports(report: Report, directory: Path, formats: Sequence[str],
+                  options: RenderOptions = DEFAULT) -> list[Path]:
+    """Write every format and the manifest, all or none."""
+    return [w.path for w in stage_reports(report, directory, formats, options).publish()]
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _umask() -> int:

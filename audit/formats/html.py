@@ -26,7 +26,6 @@ from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, is_severity, se
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver
-from .options import DEFAULT, RenderOptions
 from .verdict import verdict
 
 NAME = "html"
@@ -586,7 +585,7 @@ _SCRIPT = """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def render(report: Report, *, options: RenderOptions = DEFAULT) -> str:
+def render(report: Report) -> str:
     summary = report.summary()
     judged = verdict(report)
     status, label, meaning = judged.status, judged.label, judged.meaning

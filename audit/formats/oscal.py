@@ -24,7 +24,6 @@ from registry_guard.catalogue.rule import all_rules
 
 from .. import __version__
 from ..report import Report, ReportFinding
-from .options import DEFAULT, RenderOptions
 
 if TYPE_CHECKING:
     from trestle.oscal.assessment_results import AssessmentResults
@@ -104,7 +103,7 @@ def _deadline(expires: str) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
-def to_model(report: Report, options: RenderOptions = DEFAULT) -> AssessmentResults:
+def to_model(report: Report) -> AssessmentResults:
     ar, common, oscal_version = _trestle()
 
     end = _aware(report.generated_at)
@@ -292,5 +291,5 @@ def _describe_target(target: Any) -> str:
     return "the configured registries"
 
 
-def render(report: Report, *, options: RenderOptions = DEFAULT) -> str:
-    return str(to_model(report, options).oscal_serialize_json(pretty=True)) + "\n"
+def render(report: Report) -> str:
+    return str(to_model(report).oscal_serialize_json(pretty=True)) + "\n"

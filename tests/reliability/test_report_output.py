@@ -152,7 +152,8 @@ def test_concurrent_scans_into_one_output_both_finish(registry: LocalRegistry, t
     report = json.loads((out / "registry-guard-scan.json").read_text())
     assert report["complete"] is True
     assert sorted(p.name for p in out.iterdir()) == [
-        "registry-guard-scan.html", "registry-guard-scan.json", "registry-guard-scan.sarif"]
+        "registry-guard-scan.html", "registry-guard-scan.json", "registry-guard-scan.sarif",
+        "registry-guard-scan.sha256"]
 
 
 def test_a_planted_link_is_never_written_through(registry: LocalRegistry, tmp_path: Path) -> None:
