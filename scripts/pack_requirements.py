@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the pack imports itself; everything else is theirs.
-PACK_DEPENDENCIES = ("pulumi-policy", "pulumi", "typing-extensions")
+PACK_DEPENDENCIES = ("pulumi-policy", "pulumi", "typing-extensions", "interegular")
 HEADER = """\
 # The policy pack's dependencies and theirs, pinned to the versions the project's uv.lock locks, so the
 # published pack runs what the tests ran. Generated: python -m scripts.pack_requirements
