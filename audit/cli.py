@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,11 +57,14 @@ def _parser() -> argparse.ArgumentParser:
                       help="an OCI registry to inventory (https; plain http only for loopback)")
     scan.add_argument("--registry-token-env", metavar="VAR",
                       help="environment variable holding a registry token (default: ADC for Google hosts)")
+    scan.add_argument("--registry-token-realm", action="append", default=[], metavar="HOST[:PORT]",
+                      help="a token endpoint host other than the registry's own that may receive the registry "
+                           "credentials (repeatable)")
     scan.add_argument("--desired", type=Path, metavar="FILE", help="a `pulumi stack export` file to compare with")
     scan.add_argument("--history", metavar="DIR|gs://BUCKET/PREFIX", help="where scan snapshots are kept")
-    scan.add_argument("--concurrency", type=int, default=16)
-    scan.add_argument("--rate-limit", type=float, metavar="REQ_PER_S", help="client-side request rate limit")
-    scan.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
+    scan.add_argument("--concurrency", type=_positive(int), default=16)
+    scan.add_argument("--rate-limit", type=_positive(float), metavar="REQ_PER_S", help="client-side request rate limit")
+    scan.add_argument("--timeout", type=_positive(float), default=10.0, help="per-request timeout in seconds")
     scan.add_argument("--shard", metavar="I/N", help="scan a deterministic slice (default: Cloud Run task env)")
     scan.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks (YAML): rule, resource, "
                       "justification, owner, expires")
@@ -91,6 +95,21 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", type=Path, default=Path("reports"))
     report.add_argument("--fail-on", choices=SEVERITIES, default="high")
     return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a finite number > 0 (0, negatives, NaN and infinity are refused, exit 2)."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a {'whole ' if kind is int else ''}number, got {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+        return value
+
+    return parse
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -146,7 +165,8 @@ def _scan(args: argparse.Namespace) -> int:
         options = ScanOptions(
             project=args.project, location=args.location, repositories=tuple(args.repository),
             artifact_registry_endpoint=args.artifact_registry_endpoint, gcr_buckets=tuple(args.gcr_bucket),
-            registries=tuple(args.registry), registry_token=token, desired=args.desired, history=args.history,
+            registries=tuple(args.registry), registry_token=token,
+            registry_token_realms=tuple(args.registry_token_realm), desired=args.desired, history=args.history,
             settings=_settings(args.config), concurrency=args.concurrency, rate_limit=args.rate_limit,
             timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
             waivers=load_waivers(args.waivers) if args.waivers else (),

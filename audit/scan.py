@@ -41,6 +41,7 @@ class ScanOptions:
     gcr_buckets: tuple[str, ...] = ()
     registries: tuple[str, ...] = ()
     registry_token: str | None = None  # a static token for --registry (else ADC for Google hosts)
+    registry_token_realms: tuple[str, ...] = ()  # token endpoint hosts, besides the registry's, allowed the token
     desired: Path | None = None
     history: str | None = None
     settings: Settings = field(default_factory=Settings)
@@ -107,7 +108,8 @@ def _sources(options: ScanOptions) -> list[Source]:
         from .sources.oci import OciRegistrySource
 
         sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
-                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard)
+                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
+                                      token_realms=options.registry_token_realms)
                     for url in options.registries]
     return sources
 
@@ -142,6 +144,12 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
 
     for url in options.registries:
         check_url_allowed(url)  # refuse before reading anything: one clear line, exit 2
+    from .sources.oci.scanner import check_scan_numbers
+    from .sources.oci.tokens import parse_realm_host
+
+    check_scan_numbers(concurrency=options.concurrency, timeout=options.timeout, rate_limit=options.rate_limit)
+    for host in options.registry_token_realms:
+        parse_realm_host(host)
     declared = None
     if options.desired is not None:
         from .sources.stack_export import load_stack_export

@@ -10,7 +10,8 @@ import copy
 import json
 import tempfile
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,8 +37,12 @@ from audit.sources.oci import (
     parse_www_authenticate,
     scan_oci_registry_async,
 )
+from audit.sources.oci.client import FetchError, HttpClient
+from audit.sources.oci.limits import Limits
+from audit.sources.oci.wire import Reply
 from audit.sources.stack_export import DeclaredState, StackExportError, parse_stack_export
 from audit.waivers import WaiverError, load_waivers
+from localdev.hostile_registry import Answer, HostileRegistry, Request, plain
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -338,3 +343,83 @@ def test_registry_json_is_never_fatal(registry_stub: _RegistryStub, catalog: tup
         assert error.message and "\n" not in error.message
     if inventory.complete:
         assert all(i.digest for i in inventory.images)
+
+
+# ---------------------------------------------------------------------------------------------
+# The OCI scan's limits (audit/sources/oci/limits.py) against a registry of any page shape: the scan ends
+# complete exactly when every limit holds, and otherwise names the limit it hit
+
+@pytest.fixture(scope="module")
+def paged_registry() -> Iterator[HostileRegistry]:
+    with HostileRegistry(plain()) as registry:
+        yield registry
+
+
+def _page_body(page: int, page_size: int) -> bytes:
+    return json.dumps({"name": "models/llm", "tags": [f"v{page}.{i}" for i in range(page_size)]}).encode()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(pages=st.integers(1, 12), page_size=st.integers(0, 12), listing_pages=st.integers(1, 14),
+       repository_bytes=st.integers(40, 2_000), scan_names=st.integers(1, 160), gzip=st.booleans(),
+       response_bytes=st.integers(40, 400))
+def test_oci_limits_hold_for_any_page_shape(paged_registry: HostileRegistry, pages: int, page_size: int,
+                                           listing_pages: int, repository_bytes: int, scan_names: int,
+                                           gzip: bool, response_bytes: int) -> None:
+    def handle(request: Request) -> Answer:
+        if not request.route.endswith("/tags/list"):
+            return plain()(request)
+        page = int(request.param("page") or 0)
+        body = _page_body(page, page_size)
+        headers = {"Content-Type": "application/json"}
+        if gzip:
+            body, headers["Content-Encoding"] = zlib.compress(body, wbits=31), "gzip"
+        if page + 1 < pages:
+            headers["Link"] = f'</v2/models/llm/tags/list?page={page + 1}>; rel="next"'
+        return Answer(200, headers, body)
+
+    paged_registry.handler = handle
+    limits = Limits(listing_pages=listing_pages, repository_bytes=repository_bytes, scan_names=scan_names,
+                    response_bytes=response_bytes)
+    inventory = asyncio.run(scan_oci_registry_async(paged_registry.url, environ={}, max_retries=0, timeout=5,
+                                                    limits=limits))
+    catalog = len(json.dumps({"repositories": ["models/llm"]}))
+    sizes = [len(_page_body(p, page_size)) for p in range(pages)]
+    within = (pages <= listing_pages and sum(sizes) <= repository_bytes and 1 + pages * page_size <= scan_names
+              and max([*sizes, catalog]) <= response_bytes)
+    assert inventory.complete is within, (inventory.errors, sizes)
+    for error in inventory.errors:
+        assert "limit" in error.message and "\n" not in error.message
+    if within:
+        assert inventory.tags == pages * page_size
+
+
+class _NoWire:
+    async def request(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
+        raise AssertionError("not sent")
+
+
+@FUZZ
+@given(header=st.text(max_size=40) | st.integers(-10, 10**40).map(str) | st.floats().map(str),
+       limit=st.floats(0.5, 3600), attempt=st.integers(0, 10))
+def test_oci_retry_after_never_waits_past_its_limit(header: str, limit: float, attempt: int) -> None:
+    client = HttpClient(_NoWire(), 1, 4, None, limits=Limits(retry_after_seconds=limit))
+    retry_after = parse_retry_after(header, now=0.0)
+    try:
+        wait = client._backoff(attempt, retry_after)
+    except FetchError as exc:
+        assert retry_after is not None and retry_after > limit and "limit" in str(exc)
+    else:
+        assert 0 <= wait <= max(limit, client.backoff_cap)
+
+
+@FUZZ
+@given(depth=st.integers(0, 5_000), opener=st.sampled_from([b"[", b'{"a":']), junk=st.binary(max_size=20))
+def test_oci_reply_json_is_a_value_or_a_value_error(depth: int, opener: bytes, junk: bytes) -> None:
+    closer = b"]" if opener == b"[" else b"}"
+    for body in (opener * depth + b"1" + closer * depth, opener * depth + junk):
+        try:
+            Reply(200, {}, body).json()
+        except ValueError as exc:
+            _one_line(exc)

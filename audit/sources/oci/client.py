@@ -1,29 +1,38 @@
 """The HTTP layer the registry walk sends through: concurrency, rate limit, retries with backoff, bearer
-auth and request counting, over either wire (`wire.py`)."""
+auth, request counting and the scan's time and byte limits, over the wire (`wire.py`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import random
+import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
-from urllib.parse import urlsplit
-
-import httpx
+from typing import Final, Protocol
 
 from audit.sources.oci.headers import BearerChallenge, parse_retry_after, parse_www_authenticate
-from audit.sources.oci.tokens import GOOGLE_USERNAME, TokenProvider
-from audit.sources.oci.wire import HttpxWire, LeanWire, Reply
-from audit.sources.urls import check_url_allowed
+from audit.sources.oci.limits import Limits, size_text
+from audit.sources.oci.tokens import GOOGLE_USERNAME, TokenProvider, host_key, may_send_credentials
+from audit.sources.oci.wire import Reply, ResponseError, WireError
+from audit.sources.urls import check_url_allowed, with_query
 
 _RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+# A bearer token goes into a header as it is: only visible ASCII (RFC 6750's b64token is narrower still).
+_TOKEN_RE: Final = re.compile(r"^[\x21-\x7e]+$")
+
+
+class Wire(Protocol):
+    async def request(self, method: str, url: str, headers: Mapping[str, str]) -> Reply: ...
 
 
 class FetchError(Exception):
     """One request that failed for good; the message is safe to show (no credentials)."""
+
+
+class ScanTimeLimit(FetchError):
+    """The scan's time limit passed: nothing more is requested, and what was not read is said once per target."""
 
 
 @dataclass(frozen=True)
@@ -41,16 +50,20 @@ class HttpClient:
     """One scan's requests: every one counted, at most `concurrency` at once, at most `rate_limit` per
     second, retried with backoff on 429/5xx and transport errors, with bearer tokens fetched once per scope."""
 
-    client: LeanWire | HttpxWire
+    client: Wire
     concurrency: int
     max_retries: int
     rate_limit: float | None
     token_provider: TokenProvider | None = field(repr=False, default=None)
     backoff_base: float = 0.2
     backoff_cap: float = 10.0
-    retry_after_cap: float = 60.0
     pacing: Pacing = field(default_factory=Pacing)
+    limits: Limits = field(default_factory=Limits)
+    registry_url: str = ""  # where credentials may go (with `token_realms`): see tokens.may_send_credentials
+    token_realms: Sequence[str] = ()
     requests: int = 0
+    bytes_read: int = 0
+    deadline: float = float("inf")  # pacing.monotonic() time at which the scan's time limit passes
     _sem: asyncio.Semaphore = field(init=False, repr=False)
     _rate_lock: asyncio.Lock = field(init=False, repr=False)
     _next_slot: float = field(init=False, default=0.0)
@@ -64,6 +77,14 @@ class HttpClient:
     def __post_init__(self) -> None:
         self._sem = asyncio.Semaphore(max(1, self.concurrency))
         self._rate_lock = asyncio.Lock()
+        self._secrets.update(getattr(self.client, "secrets", ()))
+
+    def start_clock(self) -> None:
+        self.deadline = self.pacing.monotonic() + self.limits.scan_seconds
+
+    def check_time(self) -> None:
+        if self.pacing.monotonic() >= self.deadline:
+            raise ScanTimeLimit(f"the scan's time limit of {self.limits.scan_seconds:g} s passed before it was read")
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -83,7 +104,10 @@ class HttpClient:
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(retry_after, self.retry_after_cap)
+            if retry_after > self.limits.retry_after_seconds:
+                raise FetchError(f"the registry asked to retry after {_seconds(retry_after)} (Retry-After), "
+                                 f"longer than the limit of {self.limits.retry_after_seconds:g} s")
+            return retry_after
         delay = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
         return float(delay / 2 + self.pacing.random.uniform(0, delay / 2))  # jitter: many tasks' retries spread out
 
@@ -91,8 +115,23 @@ class HttpClient:
         if self.rate_limit:
             await self._throttle()
         async with self._sem:
+            self.check_time()
             self.requests += 1
-            return await self.client.request(method, url, headers)
+            try:
+                reply = await self.client.request(method, url, headers)
+            except ResponseError as exc:
+                raise FetchError(str(exc)) from None
+        self.bytes_read += len(reply.content)
+        if self.bytes_read > self.limits.scan_bytes:
+            raise FetchError(f"the scan read more than its limit of {size_text(self.limits.scan_bytes)} "
+                             "of response bodies")
+        return reply
+
+    async def _wait(self, seconds: float) -> None:
+        if self.pacing.monotonic() + seconds >= self.deadline:
+            raise ScanTimeLimit(f"the scan's time limit of {self.limits.scan_seconds:g} s would pass while "
+                                "waiting to retry")
+        await self.pacing.sleep(seconds)
 
     async def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
         """Send with bounded retries on 429/5xx/connection errors/timeouts."""
@@ -100,22 +139,26 @@ class HttpClient:
         while True:
             try:
                 resp = await self._send_once(method, url, headers)
-            except httpx.TransportError as exc:
+            except WireError as exc:
                 if attempt >= self.max_retries:
-                    raise FetchError(f"{type(exc).__name__} after {attempt + 1} attempts: "
-                                      f"{self.redact(str(exc)) or 'no detail'}") from None
-                await self.pacing.sleep(self._backoff(attempt, None))
+                    raise FetchError(f"{self.redact(str(exc))} (after {attempt + 1} attempts)") from None
+                await self._wait(self._backoff(attempt, None))
                 attempt += 1
                 continue
             if resp.status_code in _RETRY_STATUS and attempt < self.max_retries:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                await self.pacing.sleep(self._backoff(attempt, retry_after))
+                await self._wait(self._backoff(attempt, retry_after))
                 attempt += 1
                 continue
             return resp
 
     async def _token(self, challenge: BearerChallenge) -> str:
         check_url_allowed(challenge.realm)  # never send a Google token over plain http
+        if self.token_provider is not None and not may_send_credentials(
+                challenge.realm, self.registry_url, self.token_realms):
+            raise FetchError(f"the registry sends its credentials to the token endpoint on {_host(challenge.realm)}, "
+                             "which is not its own host: allow that host with --registry-token-realm "
+                             "if it is the registry's token service")
         key = (challenge.realm, challenge.service, challenge.scope)
         lock = self._token_locks.setdefault(key, asyncio.Lock())
         async with lock:  # one token request per scope even when 16 tasks hit 401 together
@@ -132,10 +175,10 @@ class HttpClient:
                 basic = base64.b64encode(f"{GOOGLE_USERNAME}:{secret}".encode()).decode()
                 self._secrets.add(basic)
                 headers["Authorization"] = f"Basic {basic}"
-            url = str(httpx.URL(challenge.realm).copy_merge_params(params))
+            url = with_query(challenge.realm, params)
             resp = await self._send("GET", url, headers)
             if resp.status_code != 200:
-                raise FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} answered "
+                raise FetchError(f"token endpoint {_host(challenge.realm)} answered "
                                   f"{resp.status_code} for scope {challenge.scope or '-'}")
             try:
                 body = resp.json()
@@ -143,7 +186,10 @@ class HttpClient:
             except (ValueError, AttributeError):
                 token = None
             if not isinstance(token, str) or not token:
-                raise FetchError(f"token endpoint {urlsplit(challenge.realm).netloc} returned no token")
+                raise FetchError(f"token endpoint {_host(challenge.realm)} returned no token")
+            if not _TOKEN_RE.match(token):
+                raise FetchError(f"token endpoint {_host(challenge.realm)} returned a token that is "
+                                 "not printable ASCII (it cannot go into a header)")
             self._secrets.add(token)
             self._tokens[key] = token
             return token
@@ -159,7 +205,8 @@ class HttpClient:
         resp = await self._send(method, url, send)
         if resp.status_code != 401:
             return resp
-        challenge = parse_www_authenticate(resp.headers.get("WWW-Authenticate", ""))
+        challenge = next((c for c in map(parse_www_authenticate, resp.header_values("WWW-Authenticate"))
+                          if c is not None), None)
         if challenge is None:
             return resp
         try:
@@ -171,3 +218,14 @@ class HttpClient:
         send = dict(base)
         send["Authorization"] = f"Bearer {token}"
         return await self._send(method, url, send)
+
+
+def _host(url: str) -> str:
+    """`host:port` of a URL, for messages (never its user info), shown escaped."""
+    host, port = host_key(url)
+    return repr(f"{host}:{port}"[:120])
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 1e15 else "an unbounded time"
+

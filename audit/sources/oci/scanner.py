@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote, urljoin, urlsplit
 
-import httpx
 from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 
 from audit.errors import ScanError
 from audit.sharding import in_shard
-from audit.sources.oci.client import FetchError, HttpClient, Pacing
+from audit.sources.oci.client import FetchError, HttpClient, Pacing, ScanTimeLimit
 from audit.sources.oci.headers import parse_link_next
+from audit.sources.oci.limits import Limits, size_text
 from audit.sources.oci.tokens import TokenProvider
-from audit.sources.oci.wire import HttpxWire, LeanWire, Reply
-from audit.sources.urls import check_url_allowed
+from audit.sources.oci.wire import AiohttpWire, Reply
+from audit.sources.urls import check_url_allowed, origin, with_query
 
 SOURCE: Final = "oci"
+MAX_CONCURRENCY: Final = 1024  # connections open at once: more only exhausts file descriptors
+MAX_TIMEOUT: Final = 3600.0  # seconds for one request
 
 MANIFEST_TYPES: Final = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -33,14 +37,13 @@ MANIFEST_TYPES: Final = (
 # distribution answers a HEAD without this list with 404 for OCI manifests.
 ACCEPT_MANIFESTS: Final = ", ".join(MANIFEST_TYPES)
 _DIGEST_RE: Final = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
-_MAX_PAGES: Final = 100_000
 
 
 @dataclass(frozen=True)
 class OciInventory:
     """What one scan of one registry saw. `complete` is False when anything was not read."""
 
-    registry: str  # host[:port], the ResourceRef name of every image's repository
+    registry: str  # host[:port] (never user info), the ResourceRef name of every image's repository
     images: tuple[Image, ...]
     repositories: tuple[str, ...]
     errors: tuple[ScanError, ...]
@@ -76,8 +79,9 @@ def _json_object(resp: Reply, what: str) -> dict[str, Any]:
         raise FetchError(f"{what}: expected JSON, got content type {ctype or 'none'!r}")
     try:
         body = resp.json()
-    except ValueError:
-        raise FetchError(f"{what}: response is not valid JSON") from None
+    except ValueError as exc:
+        detail = str(exc) if "nested too deeply" in str(exc) else "response is not valid JSON"
+        raise FetchError(f"{what}: {detail}") from None
     if not isinstance(body, dict):
         raise FetchError(f"{what}: expected a JSON object, got {type(body).__name__}")
     return body
@@ -150,15 +154,19 @@ class _HeadBatch:
 
 
 class _Scanner:
-    def __init__(self, base_url: str, http: HttpClient, page_size: int) -> None:
+    def __init__(self, base_url: str, http: HttpClient, page_size: int, limits: Limits) -> None:
         self.base = base_url.rstrip("/")
-        self.host = urlsplit(self.base).netloc
+        self.origin = origin(self.base)
+        self.host = urlsplit(self.base).netloc.rpartition("@")[2]  # the URL is refused with user info anyway
         self.http = http
         self.page_size = page_size
+        self.limits = limits
         self.errors: list[ScanError] = []
         self.unread: set[str] = set()
         self.images: list[Image] = []
         self.tag_count = 0
+        self.names = 0  # repository and tag names listed so far (Limits.scan_names)
+        self.timed_out: set[str] = set()  # targets left unread when the scan's time limit passed
         self._heads: asyncio.Queue[tuple[_HeadBatch, int, str]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._manifests_url: dict[str, str] = {}  # repo -> URL prefix of its manifests
@@ -166,6 +174,21 @@ class _Scanner:
     def error(self, target: str, message: str, unread: str) -> None:
         self.errors.append(ScanError(SOURCE, target, self.http.redact(message)))
         self.unread.add(unread)
+
+    def failed(self, target: str, exc: FetchError, unread: str) -> None:
+        """Record what could not be read; past the scan's time limit, once per target rather than per request."""
+        if isinstance(exc, ScanTimeLimit):
+            if target not in self.timed_out:
+                self.timed_out.add(target)
+                self.error(target, str(exc), unread)
+            return
+        self.error(target, str(exc), unread)
+
+    def count_names(self, count: int) -> None:
+        self.names += count
+        if self.names > self.limits.scan_names:
+            raise FetchError(f"the scan listed more than its limit of {self.limits.scan_names} repository "
+                             "and tag names")
 
     # Why a fixed pool of `concurrency` workers for the HEADs rather than a task per tag queueing on
     # the semaphore: a task, a semaphore future and two event-loop hops per HEAD cost client CPU, and
@@ -185,6 +208,8 @@ class _Scanner:
             batch, index, tag = await queue.get()
             try:
                 batch.digests[index] = await self.head_digest(batch.repo, tag)
+            except ScanTimeLimit as exc:
+                self.failed(batch.target, exc, unread=batch.target)
             except FetchError as exc:
                 self.error(f"{batch.target}:{tag}", str(exc), unread=batch.target)
             except Exception as exc:  # a bug, not the registry: fails the scan as it would unpooled
@@ -207,34 +232,53 @@ class _Scanner:
         return batch.digests
 
     async def _paged(self, first_url: str, what: str, scope: str,
-                     last_param: Callable[[dict[str, Any]], str | None] | None) -> list[dict[str, Any]]:
-        """Follow `Link: rel=next` (relative URLs resolved); if there is none but the page was full,
-        fall back to `last=` (older registries paginate without a Link header)."""
-        pages: list[dict[str, Any]] = []
+                     last_param: Callable[[dict[str, Any]], str | None] | None,
+                     max_bytes: int | None) -> AsyncIterator[dict[str, Any]]:
+        """Each page of a listing, as it arrives (none is kept here). Follows `Link: rel=next` (relative URLs
+        resolved) on the registry's own origin only; if there is none but the page was full, falls back to
+        `last=` (older registries paginate without a Link header). Pages, time and (with `max_bytes`) body
+        bytes are limited (`Limits`)."""
         url: str | None = first_url
         seen: set[str] = set()
+        clock = self.http.pacing.monotonic
+        started = clock()
+        pages = 0
+        read = 0
         while url is not None:
-            if url in seen or len(pages) >= _MAX_PAGES:
-                raise FetchError(f"{what}: pagination loops at {urlsplit(url).path}?{urlsplit(url).query}")
+            if url in seen:
+                raise FetchError(f"{what}: pagination loops at {urlsplit(url).path}?{urlsplit(url).query}"[:300])
+            if pages >= self.limits.listing_pages:
+                raise FetchError(f"{what}: more than the limit of {self.limits.listing_pages} pages")
+            if clock() - started > self.limits.listing_seconds:
+                raise FetchError(f"{what}: not done within the limit of {self.limits.listing_seconds:g} s "
+                                 f"({pages} pages read)")
             seen.add(url)
-            try:
-                check_url_allowed(url)  # a Link header must not lead us off to plain http
-            except ValueError as exc:
-                raise FetchError(f"{what}: next page {exc}") from None
             resp = await self.http.request("GET", url, headers={"Accept": "application/json"},
                                            scope_hint=scope)
+            pages += 1
+            read += len(resp.content)
+            if max_bytes is not None and read > max_bytes:
+                raise FetchError(f"{what}: more than the limit of {size_text(max_bytes)} over {pages} pages")
             if resp.status_code != 200:
                 raise FetchError(f"{what}: {_describe(resp)}")
             body = _json_object(resp, what)
-            pages.append(body)
-            nxt = parse_link_next(resp.headers.get("Link", ""))
+            nxt = parse_link_next(", ".join(resp.header_values("Link")))
+            yield body
             if nxt is not None:
                 url = urljoin(url, nxt)
+                try:
+                    check_url_allowed(url)  # a Link header must not lead us off to plain http
+                except ValueError as exc:
+                    raise FetchError(f"{what}: next page {exc}") from None
+                if origin(url) != self.origin:
+                    scheme, host, port = origin(url)
+                    raise FetchError(f"{what}: the next page is on another origin "
+                                     f"{f'{scheme}://{host}:{port}'[:120]!r}; pages are followed only on the "
+                                     "registry's own")
             elif last_param is not None and (last := last_param(body)) is not None:
-                url = str(httpx.URL(first_url).copy_merge_params({"n": str(self.page_size), "last": last}))
+                url = with_query(first_url, {"n": str(self.page_size), "last": last})
             else:
                 url = None
-        return pages
 
     async def catalog(self) -> list[str]:
         seen: set[str] = set()
@@ -249,15 +293,16 @@ class _Scanner:
             return repos[-1] if new else None
 
         first = f"{self.base}/v2/_catalog?n={self.page_size}"
-        names: list[str] = []
-        for body in await self._paged(first, "catalog", "registry:catalog:*", fallback):
+        names: set[str] = set()
+        async for body in self._paged(first, "catalog", "registry:catalog:*", fallback, None):
             repos = body.get("repositories")
             if repos is None:
                 repos = []
             if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
                 raise FetchError("catalog: `repositories` is not a list of names")
-            names.extend(repos)
-        return sorted(set(names))
+            self.count_names(len(repos))
+            names.update(repos)
+        return sorted(names)
 
     async def tag_listing(self, repo: str) -> _TagListing:
         scope = f"repository:{repo}:pull"
@@ -265,12 +310,13 @@ class _Scanner:
         tags: list[str] = []
         manifests: list[_ManifestInfo] | None = None
         children: list[str] = []
-        for body in await self._paged(url, "tags/list", scope, None):
+        async for body in self._paged(url, "tags/list", scope, None, self.limits.repository_bytes):
             page_tags = body.get("tags")
             if page_tags is None:  # distribution: a repo whose manifests were all deleted
                 page_tags = []
             if not isinstance(page_tags, list) or not all(isinstance(t, str) for t in page_tags):
                 raise FetchError("tags/list: `tags` is not a list of strings")
+            self.count_names(len(page_tags))
             tags.extend(page_tags)
             if "manifest" in body:
                 manifests = (manifests or []) + _parse_manifest_map(body["manifest"])
@@ -303,7 +349,7 @@ class _Scanner:
         try:
             listing = await self.tag_listing(repo)
         except FetchError as exc:
-            self.error(target, str(exc), unread=target)
+            self.failed(target, exc, unread=target)
             return ()
         self.tag_count += len(listing.tags)
         by_digest: dict[str, set[str]] = {}
@@ -334,35 +380,32 @@ async def scan_oci_registry_async(
     url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
-    backoff_base: float = 0.2, transport: httpx.AsyncBaseTransport | None = None, pacing: Pacing | None = None,
+    backoff_base: float = 0.2, pacing: Pacing | None = None, limits: Limits | None = None,
+    token_realms: Sequence[str] = (), environ: Mapping[str, str] | None = None,
 ) -> OciInventory:
-    """Async form of `scan_oci_registry`; `transport` replaces the built-in lean HTTP/1.1 transport
-    (e.g. to wrap it, or httpx's own, with latency in a benchmark); `pacing` replaces the clock, sleep and
-    random source of retries and the rate limit."""
+    """Async form of `scan_oci_registry`; `pacing` replaces the clock, sleep and random source of retries, the
+    rate limit and the time limits; `environ` replaces os.environ (proxies and CA bundles are read from it)."""
     check_url_allowed(url)
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise ValueError("shard must be (index, count) with 0 <= index < count")
-    if concurrency < 1 or max_retries < 0 or page_size < 1 or (rate_limit is not None and rate_limit <= 0):
-        raise ValueError("concurrency and page_size must be >= 1, max_retries >= 0, rate_limit > 0")
+    check_scan_numbers(concurrency=concurrency, timeout=timeout, rate_limit=rate_limit)
+    if max_retries < 0 or page_size < 1:
+        raise ValueError("page_size must be >= 1 and max_retries >= 0")
+    limits = limits or Limits()
     async with contextlib.AsyncExitStack() as stack:
-        wire: LeanWire | HttpxWire
-        if transport is None:
-            wire = LeanWire(timeout)
-            stack.push_async_callback(wire.aclose)
-        else:
-            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-            wire = HttpxWire(await stack.enter_async_context(httpx.AsyncClient(
-                timeout=timeout, limits=limits, follow_redirects=False, transport=transport, trust_env=False)))
+        wire = AiohttpWire(timeout, concurrency, limits.response_bytes, os.environ if environ is None else environ)
+        stack.push_async_callback(wire.aclose)
         http = HttpClient(wire, concurrency, max_retries, rate_limit, token_provider, backoff_base,
-                          pacing=pacing or Pacing())
-        scanner = _Scanner(url, http, page_size)
+                          pacing=pacing or Pacing(), limits=limits, registry_url=url, token_realms=token_realms)
+        http.start_clock()
+        scanner = _Scanner(url, http, page_size, limits)
         scanner.start_workers(concurrency)
         stack.push_async_callback(scanner.stop_workers)  # before the wire closes (callbacks run LIFO)
         if repositories is None:
             try:
                 repos = await scanner.catalog()
             except FetchError as exc:
-                scanner.error(f"{scanner.host}/_catalog", str(exc), unread=scanner.host)
+                scanner.failed(f"{scanner.host}/_catalog", exc, unread=scanner.host)
                 repos = []
         else:
             repos = sorted(set(repositories))
@@ -383,11 +426,23 @@ async def scan_oci_registry_async(
     )
 
 
+def check_scan_numbers(*, concurrency: int, timeout: float, rate_limit: float | None) -> None:
+    """The scan's numeric options: finite and positive (NaN, infinity, 0 and negatives are refused, each
+    with one line naming the option)."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"--concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {concurrency!r}")
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(f"--timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT:g}, not {timeout!r}")
+    if rate_limit is not None and not (isinstance(rate_limit, int | float) and math.isfinite(rate_limit)
+                                       and rate_limit > 0):
+        raise ValueError(f"--rate-limit must be a finite number of requests per second > 0, not {rate_limit!r}")
+
+
 def scan_oci_registry(
     url: str, *, repositories: Iterable[str] | None = None, concurrency: int = 16,
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
-    backoff_base: float = 0.2,
+    backoff_base: float = 0.2, limits: Limits | None = None, token_realms: Sequence[str] = (),
 ) -> OciInventory:
     """Scan a registry read-only (GET/HEAD only): every repository from the catalog (or the given
     ones; `shard=(i, n)` keeps a stable 1/n of them), every tag, grouped by manifest digest.
@@ -400,7 +455,7 @@ def scan_oci_registry(
         inventory.append(await scan_oci_registry_async(
             url, repositories=repositories, concurrency=concurrency, token_provider=token_provider,
             timeout=timeout, max_retries=max_retries, rate_limit=rate_limit, shard=shard,
-            page_size=page_size, backoff_base=backoff_base,
+            page_size=page_size, backoff_base=backoff_base, limits=limits, token_realms=token_realms,
         ))
 
     # The main task returns nothing: asyncio.run, restoring the SIGINT handler, formats a repr of

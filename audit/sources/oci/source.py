@@ -19,6 +19,7 @@ class OciRegistrySource:
     rate_limit: float | None = None
     timeout: float = 10.0
     shard: tuple[int, int] | None = None
+    token_realms: tuple[str, ...] = ()  # token endpoint hosts besides the registry's own that may get the token
 
     @property
     def key(self) -> str:
@@ -31,7 +32,8 @@ class OciRegistrySource:
     def read(self) -> SourceRead:
         inventory = scan_oci_registry(self.url, concurrency=self.concurrency,
                                       token_provider=token_provider_for(self.url, self.token),
-                                      rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard)
+                                      rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard,
+                                      token_realms=self.token_realms)
         target = {"url": self.url, "repositories": len(inventory.repositories), "requests": inventory.requests}
         return SourceRead(inventory.to_state(), inventory.errors, inventory.unread,
                           ReportTarget("registries", target, listed=True), requests=inventory.requests)
