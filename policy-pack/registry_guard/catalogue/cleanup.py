@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from .model import CleanupCondition, CleanupPolicy, Image
 from .settings import Settings
-
-# Tags a version pattern is meant to accept, to test whether KEEP tag prefixes cover them all.
-_VERSION_SAMPLES = ("v1.0.0", "1.0.0", "v0.1.0-rc.1", "0.9.3", "v10.20.30", "2.0.0-beta")
+from .version_patterns import uncovered_version
 
 
 def _condition_matches(cond: CleanupCondition | None, image: Image, now: datetime) -> bool:
@@ -73,38 +73,91 @@ def would_delete(policies: Iterable[CleanupPolicy], images: Iterable[Image], now
     return deleted
 
 
-def _keep_covers_versions(policy: CleanupPolicy, delete: CleanupPolicy, settings: Settings) -> bool:
-    """Does this KEEP policy protect every version-tagged image the DELETE policy could reach?"""
-    if policy.action.upper() != "KEEP" or policy.most_recent_versions is not None:
-        return False
-    cond = policy.condition
+@dataclass(frozen=True)
+class Unprotected:
+    """A DELETE policy that can reach a released version no KEEP policy keeps. `example` is one such version
+    the version pattern admits (a tag for Docker, a version name otherwise), when the policy's reach is
+    narrowed by prefixes."""
+
+    policy: CleanupPolicy
+    example: str | None
+
+
+# Formats whose versions carry tags (Docker image tags, npm dist-tags); the others' versions are untagged.
+_TAGGED_FORMATS: Final = frozenset({"DOCKER", "NPM"})
+
+
+def _state(condition: CleanupCondition | None) -> str:
+    return ((condition.tag_state if condition else None) or "ANY").upper()
+
+
+def _reach(delete: CleanupPolicy, docker: bool, tagged_format: bool) -> tuple[bool, tuple[str, ...]]:
+    """Can this DELETE policy reach a released version, and within which prefixes (of tags for Docker, of
+    version names otherwise; empty: any)? Released Docker images are the version-tagged ones; other formats'
+    released versions are the versions whose names match the pattern, tagged or not."""
+    cond = delete.condition
+    state = _state(cond)
+    if docker:
+        if state == "UNTAGGED":
+            return False, ()
+        return True, cond.tag_prefixes if cond else ()
+    if cond is not None and cond.tag_prefixes:
+        return tagged_format and state != "UNTAGGED", ()  # a tag prefix matches tagged versions only
+    if state == "TAGGED" and not tagged_format:
+        return False, ()
+    return True, cond.version_name_prefixes if cond else ()
+
+
+def _keeps(
+    keep: CleanupPolicy, delete: CleanupPolicy, docker: bool, tagged_format: bool
+) -> tuple[bool, tuple[str, ...]]:
+    """Does this KEEP policy keep released versions wherever the DELETE policy reaches, and by which prefixes
+    (empty: all of them)? Keeping the most recent N is not keeping every version, and an age or a digest
+    prefix keeps only some."""
+    if keep.action.upper() != "KEEP" or keep.most_recent_versions is not None:
+        return False, ()
+    cond = keep.condition
     if cond is None:
-        return True
-    if (cond.tag_state or "ANY").upper() == "UNTAGGED":
-        return False
-    if cond.older_than_seconds is not None or cond.newer_than_seconds is not None or cond.version_name_prefixes:
-        return False  # protects only some ages or digests
+        return True, ()
+    state = _state(cond)
+    if cond.older_than_seconds is not None or cond.newer_than_seconds is not None:
+        return False, ()
     if cond.package_name_prefixes:
         delete_packages = delete.condition.package_name_prefixes if delete.condition else ()
         if not delete_packages or not all(d.startswith(cond.package_name_prefixes) for d in delete_packages):
-            return False
-    if not cond.tag_prefixes:
-        return True
-    samples = [s for s in _VERSION_SAMPLES if settings.is_version_tag(s)]
-    # A custom pattern none of the samples fits: prefix coverage cannot be checked; trust a tag-prefix KEEP.
-    return all(s.startswith(cond.tag_prefixes) for s in samples)
+            return False, ()
+    if docker:
+        if state == "UNTAGGED" or cond.version_name_prefixes:
+            return False, ()
+        return True, cond.tag_prefixes
+    if cond.tag_prefixes or (state == "TAGGED") or (state == "UNTAGGED" and tagged_format):
+        return False, ()  # leaves untagged (or, for npm, tagged) versions to the DELETE policy
+    return True, cond.version_name_prefixes
 
 
-def _delete_can_reach_tagged(delete: CleanupPolicy) -> bool:
-    cond = delete.condition
-    return cond is None or (cond.tag_state or "ANY").upper() != "UNTAGGED"
+def unprotected_deletes(
+    policies: Iterable[CleanupPolicy], settings: Settings, fmt: str = "DOCKER"
+) -> list[Unprotected]:
+    """DELETE policies that can reach a released version with no KEEP policy keeping all they reach.
 
-
-def unprotected_deletes(policies: Iterable[CleanupPolicy], settings: Settings) -> list[CleanupPolicy]:
-    """DELETE policies that could reach a version-tagged image with no KEEP policy fully covering it."""
+    A version is kept when ANY KEEP policy matches it, so the KEEP policies' prefixes are pooled. Raises
+    `PatternNotAnalysable` when the version pattern cannot be compared with prefixes."""
     policies = list(policies)
-    return [
-        p for p in policies
-        if p.action.upper() == "DELETE" and _delete_can_reach_tagged(p)
-        and not any(_keep_covers_versions(k, p, settings) for k in policies)
-    ]
+    docker = fmt.upper() == "DOCKER"
+    tagged_format = fmt.upper() in _TAGGED_FORMATS
+    out: list[Unprotected] = []
+    for delete in policies:
+        if delete.action.upper() != "DELETE":
+            continue
+        reaches, within = _reach(delete, docker, tagged_format)
+        if not reaches:
+            continue
+        kept_by: list[tuple[str, ...]] = [prefixes for ok, prefixes in
+                                          (_keeps(k, delete, docker, tagged_format) for k in policies) if ok]
+        if any(not prefixes for prefixes in kept_by):
+            continue  # some KEEP policy keeps every version it could reach
+        pooled = tuple(sorted({p for prefixes in kept_by for p in prefixes}))
+        example = uncovered_version(settings.version_tag_pattern, pooled, within=within, docker_tag=docker)
+        if example is not None:
+            out.append(Unprotected(delete, example))
+    return out

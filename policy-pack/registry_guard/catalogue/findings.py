@@ -17,6 +17,9 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     # Where the resource is declared, when a stack export or program says (e.g. "__main__.py#42").
     source_location: str | None = None
+    # False for a proven problem that takes no effect as configured (a DELETE policy in dry run): the pack
+    # reports it without blocking the deployment.
+    blocks: bool = True
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ class IamDeclaration:
     shape: GrantShape
     role: str | None  # None for a whole-policy resource
     source: str
+    # The binding's IAM condition ("" for none): the provider manages a role once per condition.
+    condition: str = ""
+    members: tuple[str, ...] = ()  # what a member or binding resource grants, for messages
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from .findings import Undetermined
 from .model import RegistryState, Repository, is_unknown
 from .rule import Rule
+
+# Repository modes nobody pushes to: remote repositories cache an upstream, virtual ones aggregate others.
+NOT_PUSHED_TO: Final = frozenset({"REMOTE_REPOSITORY", "VIRTUAL_REPOSITORY"})
 
 
 def docker_repositories(state: RegistryState, rule: Rule) -> Iterator[Repository | Undetermined]:

@@ -111,8 +111,10 @@ class Rule:
     def where(self) -> tuple[str, ...]:
         return tuple(sorted(stage.value for stage in self.stages))
 
-    def finding(self, resource: str, message: str, evidence: Mapping[str, Any] | None = None) -> Finding:
-        return Finding(self.id, resource, message, {} if evidence is None else evidence)
+    def finding(
+        self, resource: str, message: str, evidence: Mapping[str, Any] | None = None, *, blocks: bool = True
+    ) -> Finding:
+        return Finding(self.id, resource, message, {} if evidence is None else evidence, blocks=blocks)
 
     def undetermined(self, resource: str, reason: str) -> Undetermined:
         return Undetermined(self.id, resource, reason)

@@ -112,8 +112,9 @@ def _report(
     report_violation: ReportViolation,
     urn: str | None,
 ) -> None:
+    advisory = getattr(report_violation, "advisory", report_violation)  # servicer.py adds it
     for finding in findings:
-        report_violation(finding.message, urn)
+        (report_violation if finding.blocks else advisory)(finding.message, urn)
     reasons = [f"{u.resource}: {u.reason}" for u in undetermined]
     if reasons:
         if unknown_paths:

@@ -6,7 +6,7 @@ per policy, and on every call rebuilds the runtime settings with an `inspect.sig
 policy per rule that is most of the pack's CPU per resource, and because the engine asks about one
 resource at a time, the pack's CPU is the deployment's wait (bench/RESULTS.md, benchmark 5, has figures).
 
-What changes, and why responses stay the same:
+What changes, and why responses stay the same (but for one addition):
 * `Analyze` decodes the request once and gives every policy the same read-only view (no policy of this
   pack writes to `args.props`), so they also share one adaptation to the model; a policy whose rule
   cannot judge the resource type (`resource_types()`) is not called, since its `validate` would return
@@ -17,6 +17,9 @@ What changes, and why responses stay the same:
   engine stops the update either way.
 * The runtime settings are still configured on every call (gRPC runs each call in a fresh
   `contextvars.Context`), from the environment read once instead of on every call.
+* The one addition: every violation reporter also has `.advisory`, which reports at level advisory. The
+  policies use it for what they prove but must not block on (a DELETE policy in dry run, a finding an active
+  waiver accepts); on the SDK's own servicer there is no such reporter and those block (failing closed).
 Everything else (`GetAnalyzerInfo`, `Configure`, `AnalyzeStack`, level mapping, error messages) is the
 SDK's code. `tests/policy_pack/test_servicer.py` compares both servicers' responses byte for byte over
 every deploy-time case of the catalogue, every enforcement level and random properties.
@@ -84,6 +87,18 @@ class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
             pulumi.runtime.set_config(key, value)
         if settings_args is not None:
             pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
+
+    def _create_report_violation(
+        self, response: Any, policy_name: str, policy_description: str, enforcement_level: EnforcementLevel,
+        severity: Any = None,
+    ) -> Any:
+        """The SDK's reporter, with `.advisory`: the same report at level advisory, for what a policy proves
+        but must not block on (a DELETE policy in dry run, a finding an active waiver accepts)."""
+        report = super()._create_report_violation(response, policy_name, policy_description, enforcement_level,
+                                                  severity)
+        report.advisory = super()._create_report_violation(response, policy_name, policy_description,
+                                                           EnforcementLevel.ADVISORY, severity)
+        return report
 
     def _policies(self) -> list[Policy]:
         policies: list[Policy] = self._PolicyAnalyzerServicer__policies

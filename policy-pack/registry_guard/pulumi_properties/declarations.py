@@ -82,12 +82,25 @@ def iam_declaration(resource: StackResource, default_project: str | None = None)
                             f"the {kind} that {resource.name} manages (.{key}) is not known yet")
         target = ResourceRef(kind, named)
     role: str | None = None
+    condition = ""
+    members: tuple[str, ...] = ()
     if shape != "iam-policy":
         value = reader.text(resource.props, "role", ".role")
         if value is None or is_unknown(value):
             return Unjudged(Subject.IAM_DECLARATION, resource.urn, f"the role of {resource.name} is not known yet")
         role = value
-    return IamDeclaration(target, shape, role, resource.urn)
+        cond = reader.mapping(resource.props, "condition", ".condition")
+        if is_unknown(cond):
+            return Unjudged(Subject.IAM_DECLARATION, resource.urn,
+                            f"the IAM condition of {resource.name} is not known yet")
+        if cond is not None:
+            # The provider keys a binding by role and condition (title, expression and description).
+            parts = (reader.text(cond, k, f".condition.{k}") for k in ("title", "expression", "description"))
+            condition = " | ".join(show(p, "") for p in parts)
+        key = "member" if shape == "iam-member" else "members"
+        listed = reader.items(resource.props, key, f".{key}")
+        members = () if listed is None or is_unknown(listed) else tuple(show(m) for m in listed)
+    return IamDeclaration(target, shape, role, resource.urn, condition, members)
 
 
 def stack_state(resources: Iterable[StackResource], default_project: str | None = None) -> RegistryState:

@@ -15,9 +15,9 @@ from audit.offline_check.analyzer import PolicyPackClient
 from audit.sources.artifact_registry import scan_artifact_registry
 from localdev.artifact_registry import ArtifactRegistryFake, FakeDockerImage, cleanup_policy, fake_digest
 
-from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
+from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live, Warns
 from .live_state import NOW, digest, image, repository
-from .resources import DELETE_TAGGED, DELETE_UNTAGGED, KEEP_TAGGED, KEEP_V, REPO, keep_delete, repo
+from .resources import DELETE_TAGGED, DELETE_UNTAGGED, KEEP_TAGGED, KEEP_V, REPO, U, keep_delete, repo
 
 # Cleanup policies as the live source reads them.
 DELETE_OLD_POLICY = CleanupPolicy("delete-old", "DELETE",
@@ -62,7 +62,7 @@ CASES: list[Case] = [
         name="keep only v-prefixed tags: 1.0.0 is a version too",
         type=REPO,
         props=keep_delete(DELETE_TAGGED, KEEP_V),
-        expect=Blocks("no KEEP policy protects every version tag"),
+        expect=Blocks("can delete version-tagged images and no KEEP policy keeps them all (e.g. '0.0.0')"),
     ),
     Deploy(
         name="keep v-prefixed tags with a v-only pattern",
@@ -89,7 +89,7 @@ CASES: list[Case] = [
         name="dry run is on",
         type=REPO,
         props=keep_delete(DELETE_TAGGED) | {"cleanupPolicyDryRun": True},
-        expect=Blocks("dry run is on"),
+        expect=Warns("dry run is on: nothing is deleted until it is turned off"),
     ),
     Deploy(
         name="cleanup policies unknown at preview",
@@ -115,6 +115,96 @@ CASES: list[Case] = [
         name="live: a KEEP for every version prefix keeps every version",
         inputs=live(DELETE_OLD_POLICY, KEEP_ALL_VERSIONS_POLICY, images=(image(("1.0.0",), 90), image(("dev",), 90))),
         expect=PASSES,
+    ),
+    Deploy(
+        name="a remote repository caches upstream copies: cleanup there keeps no releases of its own",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED) | {"mode": "REMOTE_REPOSITORY"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="a virtual repository holds nothing of its own",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED) | {"mode": "VIRTUAL_REPOSITORY"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="the repository mode is not known yet",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED) | {"mode": U},
+        expect=CannotJudge("the repository mode is not known yet"),
+    ),
+    Deploy(
+        name="KEEP prefixes spread over two policies are pooled",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED, KEEP_V, {"id": "keep-digits", "action": "KEEP",
+                                                 "condition": {"tagState": "TAGGED",
+                                                               "tagPrefixes": list("0123456789")}}),
+        expect=PASSES,
+    ),
+    Deploy(
+        name="a custom pattern: release-N tags kept by their own prefix",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED, {"id": "keep-rel", "action": "KEEP",
+                                          "condition": {"tagState": "TAGGED", "tagPrefixes": ["rel"]}}),
+        config={"versionTagPattern": "^release-[0-9]+$"},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="a custom pattern the KEEP prefixes miss",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED, KEEP_V),
+        config={"versionTagPattern": "^release-[0-9]+$"},
+        expect=Blocks("(e.g. 'release-0')"),
+    ),
+    Deploy(
+        name="a DELETE policy limited to dev- tags cannot reach a version tag",
+        type=REPO,
+        props=keep_delete({"id": "drop-dev", "action": "DELETE",
+                           "condition": {"tagState": "TAGGED", "tagPrefixes": ["dev-"], "olderThan": "604800s"}}),
+        expect=PASSES,
+    ),
+    Deploy(
+        name="a pattern with a back-reference cannot be compared with prefixes",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED, KEEP_V),
+        config={"versionTagPattern": r"^v(\d)\.\1$"},
+        expect=CannotJudge("versionTagPattern cannot be compared with cleanup prefixes"),
+    ),
+    Deploy(
+        name="Python: an UNTAGGED delete reaches every released version (they carry no tags)",
+        type=REPO,
+        props=keep_delete(DELETE_UNTAGGED, KEEP_V) | {"format": "PYTHON", "dockerConfig": None},
+        expect=Blocks("can delete released versions and no KEEP policy keeps them all (e.g. '0.0.0')"),
+    ),
+    Deploy(
+        name="Python: released versions kept by version name prefix",
+        type=REPO,
+        props=keep_delete(DELETE_UNTAGGED, {"id": "keep-releases", "action": "KEEP",
+                                            "condition": {"tagState": "ANY",
+                                                          "versionNamePrefixes": ["v", *"0123456789"]}})
+        | {"format": "PYTHON", "dockerConfig": None},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="Maven: a TAGGED delete cannot reach versions, which carry no tags",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED) | {"format": "MAVEN", "dockerConfig": None},
+        expect=PASSES,
+    ),
+    Deploy(
+        name="npm: a TAGGED delete reaches versions that carry dist-tags",
+        type=REPO,
+        props=keep_delete(DELETE_TAGGED) | {"format": "NPM", "dockerConfig": None},
+        expect=Blocks("can delete released versions"),
+    ),
+    Deploy(
+        name="generic: an age-limited KEEP keeps only some versions",
+        type=REPO,
+        props=keep_delete(DELETE_UNTAGGED, {"id": "keep-new", "action": "KEEP",
+                                            "condition": {"tagState": "ANY", "newerThan": "2592000s"}})
+        | {"format": "GENERIC", "dockerConfig": None},
+        expect=Blocks("can delete released versions"),
     ),
 ]
 
@@ -142,16 +232,25 @@ def test_most_recent_versions_keeps_the_newest_per_package() -> None:
 
 def test_static_analysis_matches_the_version_pattern() -> None:
     settings = Settings()
-    assert unprotected_deletes([DELETE_OLD_POLICY], settings) == [DELETE_OLD_POLICY]
+    def gaps(*policies: CleanupPolicy, on: Settings = settings, fmt: str = "DOCKER") -> list[tuple[str, str | None]]:
+        return [(u.policy.id, u.example) for u in unprotected_deletes(policies, on, fmt)]
+
+    assert gaps(DELETE_OLD_POLICY) == [("delete-old", "0.0.0")]
     # `v` alone leaves 1.0.0-style versions, which the default pattern accepts, deletable.
-    assert unprotected_deletes([DELETE_OLD_POLICY, KEEP_V_POLICY], settings) == [DELETE_OLD_POLICY]
-    assert unprotected_deletes([DELETE_OLD_POLICY, KEEP_ALL_VERSIONS_POLICY], settings) == []
+    assert gaps(DELETE_OLD_POLICY, KEEP_V_POLICY) == [("delete-old", "0.0.0")]
+    assert gaps(DELETE_OLD_POLICY, KEEP_ALL_VERSIONS_POLICY) == []
     # Keeping the newest N is not keeping every version.
-    assert unprotected_deletes([DELETE_OLD_POLICY, KEEP_RECENT_POLICY], settings) == [DELETE_OLD_POLICY]
+    assert gaps(DELETE_OLD_POLICY, KEEP_RECENT_POLICY) == [("delete-old", "0.0.0")]
     untagged_only = CleanupPolicy("d", "DELETE", CleanupCondition(tag_state="UNTAGGED", older_than_seconds=1))
-    assert unprotected_deletes([untagged_only], settings) == []
+    assert gaps(untagged_only) == []
     v_only = Settings(version_tag_pattern=r"^v\d+\.\d+\.\d+$")
-    assert unprotected_deletes([DELETE_OLD_POLICY, KEEP_V_POLICY], v_only) == []
+    assert gaps(DELETE_OLD_POLICY, KEEP_V_POLICY, on=v_only) == []
+    # Any KEEP policy keeps what it matches: prefixes spread over several KEEP policies are pooled.
+    digits = CleanupPolicy("keep-digits", "KEEP",
+                           CleanupCondition(tag_state="TAGGED", tag_prefixes=tuple("0123456789")))
+    assert gaps(DELETE_OLD_POLICY, KEEP_V_POLICY, digits) == []
+    # Untagged Python versions are what an UNTAGGED delete reaches; a tag prefix keeps none of them.
+    assert gaps(untagged_only, KEEP_ALL_VERSIONS_POLICY, fmt="PYTHON") == [("d", "0.0.0")]
 
 
 versions = st.builds(lambda a, b, c, v: f"{'v' if v else ''}{a}.{b}.{c}", st.integers(0, 20), st.integers(0, 20),

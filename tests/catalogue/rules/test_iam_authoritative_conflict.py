@@ -15,10 +15,14 @@ from .resources import (
     B_BINDING,
     B_MEMBER,
     B_POLICY,
+    CI_SA_ID,
+    COND,
     CR_BUCKET,
     GCR,
     P_MEMBER,
     P_POLICY,
+    SA_MEMBER,
+    SA_POLICY,
     U,
     policy_data,
 )
@@ -164,6 +168,57 @@ CASES: list[Case] = [
             ),
         ],
         expect=PASSES,
+    ),
+    DeployStack(
+        name="two bindings for one role with different conditions do not conflict",
+        resources=[
+            StackItem(B_BINDING, "office", {"bucket": CR_BUCKET, "role": "roles/storage.objectViewer",
+                                            "members": ["group:a@example.com"], "condition": COND}),
+            StackItem(B_BINDING, "always", {"bucket": CR_BUCKET, "role": "roles/storage.objectViewer",
+                                            "members": ["group:b@example.com"]}),
+        ],
+        expect=PASSES,
+    ),
+    DeployStack(
+        name="two bindings for one role with the same condition conflict, and the message names what is lost",
+        resources=[
+            StackItem(B_BINDING, "b1", {"bucket": CR_BUCKET, "role": "roles/storage.objectViewer",
+                                        "members": ["group:a@example.com"], "condition": COND}),
+            StackItem(B_BINDING, "b2", {"bucket": CR_BUCKET, "role": "roles/storage.objectViewer",
+                                        "members": ["group:b@example.com"], "condition": COND}),
+        ],
+        expect=Blocks("whichever is applied last removes the members the other bindings set: b1 "
+                      "(roles/storage.objectViewer: group:a@example.com); b2 (roles/storage.objectViewer: "
+                      "group:b@example.com)"),
+    ),
+    DeployStack(
+        name="a binding removes a member resource's grant of the same role",
+        resources=[
+            StackItem(AR_BINDING, "readers", {**AR_TARGET, "role": "roles/artifactregistry.reader",
+                                              "members": ["group:ml@example.com"]}),
+            StackItem(AR_MEMBER, "ci-reader", {**AR_TARGET, "role": "roles/artifactregistry.reader",
+                                               "member": "serviceAccount:ci@ml-prod.iam.gserviceaccount.com"}),
+        ],
+        expect=Blocks("applying readers removes the grants of ci-reader (roles/artifactregistry.reader: "
+                      "serviceAccount:ci@ml-prod.iam.gserviceaccount.com)"),
+    ),
+    DeployStack(
+        name="an authoritative policy on a service account and a member on it",
+        resources=[
+            StackItem(SA_POLICY, "sa-policy", {**CI_SA_ID, "policyData": policy_data()}),
+            StackItem(SA_MEMBER, "sa-member", {**CI_SA_ID, "role": "roles/iam.serviceAccountUser",
+                                               "member": "group:deployers@example.com"}),
+        ],
+        expect=Blocks("when sa-policy is applied it replaces the whole policy and the grants of sa-member "
+                      "(roles/iam.serviceAccountUser: group:deployers@example.com) are removed"),
+    ),
+    DeployStack(
+        name="the condition of a binding is not known yet",
+        resources=[
+            StackItem(B_BINDING, "b1", {"bucket": CR_BUCKET, "role": "roles/storage.objectViewer",
+                                        "members": ["group:a@example.com"], "condition": U}),
+        ],
+        expect=CannotJudge("the IAM condition of b1 is not known yet"),
     ),
 ]
 

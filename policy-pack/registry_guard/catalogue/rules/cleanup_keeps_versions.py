@@ -10,8 +10,9 @@ from ..cleanup import unprotected_deletes, would_delete
 from ..findings import Finding, Undetermined
 from ..frameworks import CCC_RETENTION
 from ..model import Image, Subject, is_unknown
-from ..repositories import docker_repositories
+from ..repositories import NOT_PUSHED_TO
 from ..rule import Inputs, Rule, Stage, declare
+from ..version_patterns import PatternNotAnalysable
 
 
 @declare(
@@ -23,12 +24,20 @@ from ..rule import Inputs, Rule, Stage, declare
     subjects=(Subject.REPOSITORY,),
     settings=("versionTagPattern",),
     tags=("artifact-registry", "retention"),
-    description="Any DELETE cleanup policy that could match tagged images is outweighed by a KEEP policy for version "
-    "tags (tag prefixes or most-recent-versions). Live, the policies are simulated on the inventory and "
-    "every version-tagged image they would delete is named.",
+    description="In a standard repository of any format, no DELETE cleanup policy can reach a released version "
+    "unless a KEEP policy keeps it: a version is kept when any KEEP policy matches it, and a released version is "
+    "a Docker image with a tag the version pattern (versionTagPattern) admits, or, in other formats, a version "
+    "whose name it admits. Whether the KEEP policies' tag or version-name prefixes cover every such version is "
+    "decided from the pattern itself; keeping the most recent N versions is not keeping every version. A "
+    "policy set with dry run on deletes nothing: reported, but it does not block a deployment. Remote and "
+    "virtual repositories hold no released versions of their own (cleanup there evicts cached upstream copies) "
+    "and pass. Live, the policies of Docker repositories are also simulated on the inventory and every "
+    "version-tagged image they would delete is named.",
     remediation=(
-        "Add a KEEP policy with tagState TAGGED and the version tag prefixes (e.g. v), or limit DELETE "
-        "policies to tagState UNTAGGED.",
+        "Add a KEEP policy with tagState TAGGED and tag prefixes that start every version tag (e.g. v and the "
+        "digits 0-9 for semantic versions), or limit DELETE policies to tagState UNTAGGED (Docker).",
+        "For Maven, Python, npm and generic repositories, add a KEEP policy with tagState ANY and version name "
+        "prefixes that start every released version.",
         "Keep cleanupPolicyDryRun on while changing policies and read the dry-run logs.",
     ),
     frameworks=(CCC_RETENTION,),
@@ -40,23 +49,39 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     for image in state.images:
         images_by_repo[image.repository.name].append(image)
     now = state.observed_at or datetime.now(UTC)
-    for repo in docker_repositories(state, rule):
-        if isinstance(repo, Undetermined):
-            yield repo
+    for repo in state.repositories:
+        ref = str(repo.ref)
+        if is_unknown(repo.format):
+            yield rule.undetermined(ref, "the repository format is not known yet")
+            continue
+        if is_unknown(repo.mode):
+            yield rule.undetermined(ref, "the repository mode is not known yet")
+            continue
+        if repo.mode.upper() in NOT_PUSHED_TO:
             continue
         if is_unknown(repo.cleanup_policies):
-            yield rule.undetermined(str(repo.ref), "cleanup policies are not known yet")
+            yield rule.undetermined(ref, "cleanup policies are not known yet")
             continue
         policies = repo.cleanup_policies
-        dry_run = "" if repo.cleanup_dry_run is not True else \
-            " (dry run is on: nothing is deleted until it is turned off)"
-        for policy in unprotected_deletes(policies, settings):
+        docker = repo.format.upper() == "DOCKER"
+        dry_run = repo.cleanup_dry_run is True
+        note = " (dry run is on: nothing is deleted until it is turned off)" if dry_run else ""
+        try:
+            unprotected = unprotected_deletes(policies, settings, repo.format)
+        except PatternNotAnalysable as exc:
+            yield rule.undetermined(ref, f"versionTagPattern cannot be compared with cleanup prefixes: {exc}")
+            continue
+        for gap in unprotected:
+            released = "version-tagged images" if docker else "released versions"
             yield rule.finding(
-                str(repo.ref),
-                f"cleanup policy {policy.id!r} on {repo.ref.name} can delete version-tagged images and no KEEP "
-                f"policy protects every version tag{dry_run}",
-                {"policy": policy.id, "dryRun": repo.cleanup_dry_run is True},
+                ref,
+                f"cleanup policy {gap.policy.id!r} on {repo.ref.name} can delete {released} and no KEEP policy "
+                f"keeps them all (e.g. {gap.example!r}){note}",
+                {"policy": gap.policy.id, "dryRun": dry_run, "uncoveredVersion": gap.example},
+                blocks=not dry_run,
             )
+        if not docker:
+            continue  # the live inventory holds Docker images only
         # Live: name every version-tagged image the policies would delete today.
         doomed = [i for i in would_delete(policies, images_by_repo.get(repo.ref.name, ()), now)
                   if any(settings.is_version_tag(t) for t in i.tags)]
@@ -65,7 +90,8 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
             yield rule.finding(
                 str(image.ref),
                 f"the cleanup policies of {repo.ref.name} would delete {image.package} "
-                f"{', '.join(versions)} ({image.digest}){dry_run}",
+                f"{', '.join(versions)} ({image.digest}){note}",
                 {"repository": repo.ref.name, "package": image.package, "digest": image.digest,
-                 "versions": versions, "dryRun": repo.cleanup_dry_run is True},
+                 "versions": versions, "dryRun": dry_run},
+                blocks=not dry_run,
             )

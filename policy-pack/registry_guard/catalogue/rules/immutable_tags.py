@@ -9,13 +9,13 @@ from ...pulumi_properties.types import AR_REPOSITORY
 from ..findings import Finding, Undetermined
 from ..frameworks import CCC_IMMUTABLE_TAGS
 from ..model import Subject, is_unknown
-from ..repositories import docker_repositories
+from ..repositories import NOT_PUSHED_TO, docker_repositories
 from ..rule import Inputs, Rule, Stage, declare
 
 
 def set_immutable_tags(resource_type: str, props: dict[str, Any]) -> dict[str, Any] | None:
-    """Set dockerConfig.immutableTags on a Docker repository that lacks it. Nothing else is certain:
-    dockerConfig is valid only on Docker repositories, so an unknown format is left to the check."""
+    """Set dockerConfig.immutableTags on a standard Docker repository that lacks it. Nothing else is certain:
+    dockerConfig is valid only there, so an unknown format or mode is left to the check."""
     if resource_type != AR_REPOSITORY:
         return None
     # Here, not at the top: only the pack remediates, and the audit need not load pulumi_policy.
@@ -24,6 +24,9 @@ def set_immutable_tags(resource_type: str, props: dict[str, Any]) -> dict[str, A
     fmt = props.get("format")
     if not isinstance(fmt, str) or fmt in SENTINELS or fmt.upper() != "DOCKER":
         return None
+    mode = props.get("mode", "STANDARD_REPOSITORY")
+    if not isinstance(mode, str) or mode in SENTINELS or mode.upper() != "STANDARD_REPOSITORY":
+        return None  # remote and virtual repositories take no dockerConfig: nothing is pushed to them
     docker = props.get("dockerConfig")
     if not isinstance(docker, dict):
         docker = {}
@@ -41,8 +44,8 @@ def set_immutable_tags(resource_type: str, props: dict[str, Any]) -> dict[str, A
     stages=(Stage.DEPLOY, Stage.LIVE),
     subjects=(Subject.REPOSITORY,),
     tags=("artifact-registry", "supply-chain"),
-    description="Docker repositories set dockerConfig.immutableTags = true so a released version tag can never be "
-    "re-pointed to other content.",
+    description="Standard Docker repositories set dockerConfig.immutableTags = true so a released version tag can "
+    "never be re-pointed to other content. Remote and virtual repositories are not pushed to and pass.",
     remediation=(
         "Set docker_config.immutable_tags=True on the repository (the policy pack's remediate level does this).",
         "Live: gcloud artifacts repositories update REPO --location=LOC --immutable-tags",
@@ -55,6 +58,10 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     for repo in docker_repositories(inputs.state, rule):
         if isinstance(repo, Undetermined):
             yield repo
+        elif is_unknown(repo.mode):
+            yield rule.undetermined(str(repo.ref), "the repository mode is not known yet")
+        elif repo.mode.upper() in NOT_PUSHED_TO:
+            continue  # remote and virtual repositories serve tags they do not own
         elif is_unknown(repo.immutable_tags):
             yield rule.undetermined(str(repo.ref), "dockerConfig.immutableTags is not known yet")
         elif repo.immutable_tags is not True:
