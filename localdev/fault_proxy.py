@@ -3,7 +3,7 @@
 Put it between the audit and any local component (docker-registry, the Artifact Registry
 stand-in, the GCS emulator): point the audit at `proxy.url` instead of the component's URL.
 
-Why a real proxy and not a mocked transport: the audit's own HTTP stacks (httpx for OCI,
+Why a real proxy and not a mocked transport: the audit's own HTTP stacks (aiohttp for OCI,
 requests under google-api-core for Artifact Registry and GCS) must meet real sockets that
 reset, stall and lie, and the only honest way to prove "read-only" is to look at what came
 over the wire. Standard library only, threaded, keep-alive.
