@@ -3,8 +3,9 @@
 Why byte for byte: `SharedDecodeServicer` re-implements the SDK's `Analyze` loop and short-cuts
 `Remediate`; any drift (a missed not-applicable entry, a level mapped differently, a policy skipped
 that had something to say) would change what `pulumi up` blocks. So both servicers, configured alike,
-get the same requests (every case of every rule, every enforcement level, random properties with unknowns) and
-their serialized responses must be equal.
+get the same requests (every case of every rule, every enforcement level, random properties with
+unknowns) and their serialized responses must be equal. The reference is the SDK's servicer with the one
+documented addition, the advisory reporter (`AdvisoryReports`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKN
 from registry_guard.catalogue.rule import Stage, rules_at
 from registry_guard.pack import servicer as pack_servicer
 from registry_guard.pack.policies import all_policies, resource_types
-from registry_guard.pack.servicer import SharedDecodeServicer
+from registry_guard.pack.servicer import AdvisoryReports, SharedDecodeServicer
 
 from .harness import servicer, struct, urn
 
@@ -46,7 +47,8 @@ def _config(level: str | None, per_policy: Mapping[str, Mapping[str, Any]] | Non
 
 
 def _pair(config: Mapping[str, Mapping[str, Any]]) -> tuple[Any, Any]:
-    return servicer(config, kind=sdk._PolicyAnalyzerServicer), servicer(config, kind=SharedDecodeServicer)
+    # The reference is the SDK's servicer with the one documented addition, the advisory reporter.
+    return servicer(config, kind=AdvisoryReports), servicer(config, kind=SharedDecodeServicer)
 
 
 def _request(type_token: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> Any:
@@ -225,3 +227,18 @@ def test_install_swaps_the_servicer_only_for_the_pinned_sdk(monkeypatch: pytest.
     assert pack_servicer.install() is True
     assert sdk._PolicyAnalyzerServicer is SharedDecodeServicer
 
+
+
+def test_the_advisory_reporter_is_the_only_difference_from_the_sdk() -> None:
+    """A dry-run cleanup policy is a violation the pack reports without blocking; the SDK's own servicer,
+    which has no advisory reporter, blocks on it (fail closed). Nothing else differs (the tests above)."""
+    props = {"repositoryId": "models", "location": "europe-west4", "project": "ml-prod", "format": "DOCKER",
+             "dockerConfig": {"immutableTags": True}, "cleanupPolicyDryRun": True,
+             "cleanupPolicies": [{"id": "drop", "action": "DELETE", "condition": {"tagState": "ANY"}}]}
+    request = _request("gcp:artifactregistry/repository:Repository", props)
+    levels = {}
+    for kind in (sdk._PolicyAnalyzerServicer, SharedDecodeServicer):
+        answer = servicer({}, kind=kind).Analyze(request, None)
+        levels[kind] = [d.enforcementLevel for d in answer.diagnostics if d.policyName == "cleanup-keeps-versions"]
+    assert levels[sdk._PolicyAnalyzerServicer] == [proto.MANDATORY]
+    assert levels[SharedDecodeServicer] == [proto.ADVISORY]

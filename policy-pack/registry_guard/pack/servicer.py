@@ -77,16 +77,8 @@ def _runtime_settings() -> tuple[tuple[tuple[str, Any], ...], dict[str, Any] | N
     return config, settings_args
 
 
-class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
-    """`_PolicyAnalyzerServicer` with one decode per request (see the module docstring)."""
-
-    def _configure_runtime_settings(self) -> None:
-        # Still on every call: gRPC runs each call in a fresh contextvars.Context, where they live.
-        config, settings_args = _runtime_settings()
-        for key, value in config:
-            pulumi.runtime.set_config(key, value)
-        if settings_args is not None:
-            pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
+class AdvisoryReports(SDK_SERVICER):  # type: ignore[misc,valid-type]
+    """The SDK's servicer whose violation reporters also have `.advisory` (see the module docstring)."""
 
     def _create_report_violation(
         self, response: Any, policy_name: str, policy_description: str, enforcement_level: EnforcementLevel,
@@ -99,6 +91,18 @@ class SharedDecodeServicer(SDK_SERVICER):  # type: ignore[misc,valid-type]
         report.advisory = super()._create_report_violation(response, policy_name, policy_description,
                                                            EnforcementLevel.ADVISORY, severity)
         return report
+
+
+class SharedDecodeServicer(AdvisoryReports):
+    """`_PolicyAnalyzerServicer` with one decode per request (see the module docstring)."""
+
+    def _configure_runtime_settings(self) -> None:
+        # Still on every call: gRPC runs each call in a fresh contextvars.Context, where they live.
+        config, settings_args = _runtime_settings()
+        for key, value in config:
+            pulumi.runtime.set_config(key, value)
+        if settings_args is not None:
+            pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
 
     def _policies(self) -> list[Policy]:
         policies: list[Policy] = self._PolicyAnalyzerServicer__policies
