@@ -6,7 +6,7 @@ from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
 from registry_guard.catalogue.model import Bucket, RegistryState
 from registry_guard.catalogue.rule import Inputs
 
-from audit.offline_check.analyzer import PolicyPackClient
+from audit.offline_check.analyzer import PolicyPackClient, Resource
 
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
 from .live_state import BUCKET_REF
@@ -63,3 +63,18 @@ CASES: list[Case] = [
 
 def test_case(case: Case, rule_id: str, pack: PolicyPackClient) -> None:
     case.check(rule_id, pack)
+
+
+def test_remediation_enforces_public_access_prevention_and_never_uniform_access(configured: PolicyPackClient) -> None:
+    """At level remediate the pack enforces public access prevention, and leaves uniform access to people:
+    ACL grants elsewhere in the stack would stop working, and the switch cannot be undone after 90 days."""
+    configured.configure({"bucket-hardening": {"enforcementLevel": "remediate"}})
+    bucket = Resource(BUCKET, "reports", f"urn:pulumi:dev::p::{BUCKET}::reports",
+                      {"name": "ml-prod-reports", "uniformBucketLevelAccess": False,
+                       "publicAccessPrevention": "inherited"})
+    [fixed] = [r.properties for r in configured.remediate(bucket) if r.properties is not None]
+    assert fixed["publicAccessPrevention"] == "enforced" and fixed["uniformBucketLevelAccess"] is False
+    violations, _ = configured.check([bucket])
+    [left] = [v for v in violations if v.policy_name == "bucket-hardening"]
+    assert left.enforcement_level == "mandatory" and "uniform bucket-level access is off" in left.message
+    assert "public access prevention" not in left.message

@@ -12,13 +12,12 @@ from ..model import Subject, is_unknown
 from ..rule import Inputs, Rule, Stage, declare
 
 
-def harden_bucket(resource_type: str, props: dict[str, Any]) -> dict[str, Any] | None:
-    """Turn on uniform bucket-level access and enforce public access prevention."""
-    if resource_type != BUCKET:
+def enforce_public_access_prevention(resource_type: str, props: dict[str, Any]) -> dict[str, Any] | None:
+    """Enforce public access prevention: certain, reversible, and it only removes public access, which
+    no-public-access forbids anyway. Uniform bucket-level access is never switched on here: ACL grants elsewhere
+    in the stack would stop working, and after 90 days the switch cannot be undone."""
+    if resource_type != BUCKET or props.get("publicAccessPrevention") == "enforced":
         return None
-    if props.get("uniformBucketLevelAccess") is True and props.get("publicAccessPrevention") == "enforced":
-        return None
-    props["uniformBucketLevelAccess"] = True
     props["publicAccessPrevention"] = "enforced"
     return props
 
@@ -31,17 +30,20 @@ def harden_bucket(resource_type: str, props: dict[str, Any]) -> dict[str, Any] |
     stages=(Stage.DEPLOY, Stage.LIVE),
     subjects=(Subject.BUCKET,),
     tags=("storage", "public-access"),
-    description="Buckets in the stack (the Container Registry bucket, the audit's report bucket) have uniform "
-    "bucket-level access on and public access prevention enforced.",
+    description="Cloud Storage buckets have uniform bucket-level access on and public access prevention enforced: "
+    "at deploy time every bucket of the stack (a Container Registry bucket, the audit's report bucket), live the "
+    "Container Registry buckets the scan reads.",
     remediation=(
-        "Set uniform_bucket_level_access=True and public_access_prevention='enforced' (the policy pack's "
-        "remediate level does this).",
+        "Set public_access_prevention='enforced' (the policy pack's remediate level does this) and "
+        "uniform_bucket_level_access=True, after moving any ACL grants on the bucket to IAM (the pack never "
+        "switches uniform access on by itself: it cannot see ACL grants made elsewhere, and the switch cannot be "
+        "undone after 90 days).",
         "Live: gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access "
         "--public-access-prevention",
     ),
     frameworks=(CIS_BUCKET_UNIFORM_ACCESS, CIS_BUCKET_NOT_PUBLIC),
     url="https://cloud.google.com/storage/docs/public-access-prevention",
-    fix=harden_bucket,
+    fix=enforce_public_access_prevention,
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     for bucket in inputs.state.buckets:
