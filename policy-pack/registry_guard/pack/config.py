@@ -18,6 +18,7 @@ from pulumi_policy import PolicyConfigSchema
 
 from ..catalogue.rule import Rule
 from ..catalogue.settings import SETTINGS_SCHEMA, Settings
+from ..catalogue.waivers import WAIVERS_SETTING, Waiver, waivers_of
 
 
 def _property_schema(key: str) -> dict[str, Any]:
@@ -27,10 +28,11 @@ def _property_schema(key: str) -> dict[str, Any]:
     return schema
 
 
-def config_schema(rule: Rule) -> PolicyConfigSchema | None:
-    if not rule.settings:
-        return None
-    return PolicyConfigSchema(properties={key: _property_schema(key) for key in rule.settings})
+def config_schema(rule: Rule) -> PolicyConfigSchema:
+    """The settings the rule reads, and `waivers`: every policy takes accepted risks for its rule."""
+    properties = {key: _property_schema(key) for key in rule.settings}
+    properties["waivers"] = copy.deepcopy(WAIVERS_SETTING)
+    return PolicyConfigSchema(properties=properties)
 
 
 def _plain(value: Any) -> Any:
@@ -56,3 +58,14 @@ def settings_from_config(config: Mapping[str, Any] | None) -> Settings:
 @functools.lru_cache(maxsize=64)
 def _cached_settings(plain_json: str) -> Settings:
     return Settings.from_mapping(json.loads(plain_json))
+
+
+def waivers_from_config(rule: Rule, config: Mapping[str, Any] | None) -> tuple[Waiver, ...]:
+    """The rule's waivers from its policy config. Raises `SettingsError` for a malformed entry."""
+    plain = _plain((config or {}).get("waivers"))
+    return _cached_waivers(rule.id, json.dumps(plain, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_waivers(rule_id: str, plain_json: str) -> tuple[Waiver, ...]:
+    return waivers_of(rule_id, json.loads(plain_json))

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pulumi_policy import (
@@ -39,11 +40,12 @@ from ..catalogue.findings import Finding, Undetermined
 from ..catalogue.judge import judge_rule
 from ..catalogue.rule import Inputs, Rule, Stage, rules_at
 from ..catalogue.settings import Settings, SettingsError
+from ..catalogue.waivers import Waiver, weigh
 from ..pulumi_properties.adapt import Adapted, adapt
 from ..pulumi_properties.declarations import StackResource, stack_state
 from ..pulumi_properties.reader import SENTINELS, PropertyReader
 from ..pulumi_properties.types import types_yielding
-from .config import config_schema, settings_from_config
+from .config import config_schema, settings_from_config, waivers_from_config
 from .remediation import remediation
 
 
@@ -89,12 +91,32 @@ def _metadata(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _settings(config: Any, report_violation: ReportViolation, urn: str | None) -> Settings | None:
+def _settings(
+    rule: Rule, config: Any, report_violation: ReportViolation, urn: str | None
+) -> tuple[Settings, tuple[Waiver, ...]] | None:
     try:
-        return settings_from_config(config)
+        return settings_from_config(config), waivers_from_config(rule, config)
     except SettingsError as exc:
         report_violation(f"invalid policy configuration: {exc}", urn)
         return None
+
+
+def _violation(finding: Finding, waivers: Sequence[Waiver], report_violation: ReportViolation, urn: str | None,
+               message: str | None = None) -> None:
+    """Report one finding: at the policy's level, or advisory when it takes no effect as configured or an
+    active waiver accepts it (servicer.py's reporter has `.advisory`; without it, it blocks)."""
+    advisory = getattr(report_violation, "advisory", report_violation)
+    verdict = weigh(finding, waivers, datetime.now(UTC).date())
+    text = finding.message if message is None else message
+    if verdict.accepted_by is not None:
+        waiver = verdict.accepted_by
+        advisory(f"{text} [accepted risk until {waiver.expires.isoformat()}, owner {waiver.owner}: "
+                 f"{waiver.justification}]", urn)
+    elif verdict.expired is not None:
+        (report_violation if finding.blocks else advisory)(
+            f"{text} [its waiver expired on {verdict.expired.expires.isoformat()}]", urn)
+    else:
+        (report_violation if finding.blocks else advisory)(text, urn)
 
 
 def _provider_project(args: ResourceValidationArgs) -> str | None:
@@ -109,12 +131,12 @@ def _report(
     findings: Iterable[Finding],
     undetermined: Iterable[Undetermined],
     unknown_paths: Sequence[str],
+    waivers: Sequence[Waiver],
     report_violation: ReportViolation,
     urn: str | None,
 ) -> None:
-    advisory = getattr(report_violation, "advisory", report_violation)  # servicer.py adds it
     for finding in findings:
-        (report_violation if finding.blocks else advisory)(finding.message, urn)
+        _violation(finding, waivers, report_violation, urn)
     reasons = [f"{u.resource}: {u.reason}" for u in undetermined]
     if reasons:
         if unknown_paths:
@@ -164,14 +186,15 @@ def _resource_validate(rule: Rule, types: frozenset[str]) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in types:
             return
-        settings = _settings(args.get_config(), report_violation, args.urn or None)
-        if settings is None:
+        configured = _settings(rule, args.get_config(), report_violation, args.urn or None)
+        if configured is None:
             return
+        settings, waivers = configured
         adapted = _adapt(args)
         if adapted is None:
             return
         judgement = judge_rule(rule, Inputs(adapted.state, settings))
-        _report(rule, judgement.findings, judgement.undetermined, adapted.unknown_paths, report_violation,
+        _report(rule, judgement.findings, judgement.undetermined, adapted.unknown_paths, waivers, report_violation,
                 args.urn or None)
 
     validate.__name__ = f"validate_{rule.id.replace('-', '_')}"
@@ -196,17 +219,16 @@ def _stack_validate(rule: Rule) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         """Adapt every resource of the stack into one state and judge it at once. A finding across the stack
         names several resources (evidence `resources`): reported at the first, naming them all."""
-        settings = _settings(args.get_config(), report_violation, None)
-        if settings is None:
+        configured = _settings(rule, args.get_config(), report_violation, None)
+        if configured is None:
             return
+        settings, waivers = configured
         state = stack_state(_stack_resource(r) for r in args.resources)
         judgement = judge_rule(rule, Inputs(state, settings))
         for finding in judgement.findings:
             resources = sorted(finding.evidence.get("resources", ()))
-            report_violation(
-                f"{finding.message} (resources: {', '.join(_short(u) for u in resources)})",
-                resources[0] if resources else None,
-            )
+            message = f"{finding.message} (resources: {', '.join(_short(u) for u in resources)})"
+            _violation(finding, waivers, report_violation, resources[0] if resources else None, message)
         if judgement.undetermined:
             raise NotJudged(rule.id, [f"{_short(u.resource)}: {u.reason}" for u in judgement.undetermined])
 

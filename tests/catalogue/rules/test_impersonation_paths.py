@@ -7,7 +7,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from audit.offline_check.analyzer import PolicyPackClient
 
-from .cases import PASSES, Blocks, CannotJudge, Case, DeployStack
+from .cases import PASSES, Blocks, CannotJudge, Case, DeployStack, Warns
 from .resources import AR_MEMBER, AR_TARGET, CI_SA, CI_SA_ID, P_MEMBER, SA_BINDING, SA_MEMBER, WORKLOAD
 
 CI = f"serviceAccount:{CI_SA}"
@@ -72,6 +72,13 @@ CASES: list[Case] = [
                                                         "role": "roles/iam.serviceAccountTokenCreator",
                                                         "member": "user:ana@example.com"})],
         expect=CannotJudge("may act as a service account that is not known yet"),
+    ),
+    DeployStack(
+        name="an approved exception for a path across the stack does not block",
+        resources=[PUSHER, acting("user:ana@example.com")],
+        config={"waivers": [{"resource": f"service-account:{CI_SA}", "justification": "break-glass, SEC-9",
+                             "owner": "security@example.com", "expires": "2099-12-31"}]},
+        expect=Warns("[accepted risk until 2099-12-31, owner security@example.com: break-glass, SEC-9]"),
     ),
 ]
 

@@ -14,7 +14,7 @@ from registry_guard.catalogue.rule import Inputs
 
 from audit.offline_check.analyzer import PolicyPackClient
 
-from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
+from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live, Warns
 from .live_state import member
 from .resources import (
     AR_BINDING,
@@ -268,6 +268,34 @@ CASES: list[Case] = [
         type=OBJ_ACL,
         props={"bucket": CR_BUCKET, "object": LAYER, "roleEntities": ["READER:group-ml@example.com"]},
         expect=PASSES,
+    ),
+    Deploy(
+        name="an approved exception does not block, and says whose and until when",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "repository": "public-demo", "role": "roles/artifactregistry.reader",
+               "member": "allUsers"},
+        config={"waivers": [{"resource": "repository:projects/ml-prod/locations/europe-west4/repositories/public-*",
+                             "justification": "Public demo models, SEC-1234", "owner": "security@example.com",
+                             "expires": "2099-12-31"}]},
+        expect=Warns("[accepted risk until 2099-12-31, owner security@example.com: Public demo models, SEC-1234]"),
+    ),
+    Deploy(
+        name="an expired exception blocks again, and says so",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "repository": "public-demo", "role": "roles/artifactregistry.reader",
+               "member": "allUsers"},
+        config={"waivers": [{"resource": "repository:projects/ml-prod/locations/europe-west4/repositories/public-*",
+                             "justification": "Public demo models, SEC-1234", "owner": "security@example.com",
+                             "expires": "2020-01-31"}]},
+        expect=Blocks("[its waiver expired on 2020-01-31]"),
+    ),
+    Deploy(
+        name="an exception for another repository covers nothing here",
+        type=AR_MEMBER,
+        props={**AR_TARGET, "role": "roles/artifactregistry.reader", "member": "allUsers"},
+        config={"waivers": [{"resource": "repository:*/repositories/public-*", "justification": "demo",
+                             "owner": "security@example.com", "expires": "2099-12-31"}]},
+        expect=Blocks("allUsers holds roles/artifactregistry.reader"),
     ),
 ]
 

@@ -25,8 +25,8 @@ from ..rule import Inputs, Rule, Stage, declare
     "above it) do not go to a broad set of identities: a whole domain (domain:), a workload or workforce identity "
     "pool or an attribute set of one (principalSet://, any identity the pool accepts), or every owner, editor or "
     "viewer of a project (projectOwner:/projectEditor:/projectViewer:), unless the set is on allowedWriters. "
-    "Cloud Storage's default grants to a bucket's own project teams are not counted. Admin roles are "
-    "no-broad-admin's, public principals no-public-access's.",
+    "Cloud Storage's default grants to a bucket's own project teams are not counted. Admin roles and public "
+    "principals are judged by the rules for them.",
     remediation=(
         "Grant push access to the CI service account, a named workload identity (principal://…/subject/…) or a "
         "group instead of the whole domain, pool or project team.",
