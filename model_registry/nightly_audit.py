@@ -16,6 +16,8 @@ Identity, least privilege (docs/nightly-audit.md explains each permission):
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -32,6 +34,10 @@ INVOKER_ACCOUNT_ID = "registry-guard-audit-invoker"
 CUSTOM_ROLE_ID = "registryGuardAuditor"
 REPORTS_PREFIX = "reports"
 HISTORY_PREFIX = "history"
+INPUTS_PREFIX = "inputs"
+# Config field -> (the wrapper's environment variable naming the object, file suffix).
+INPUT_OBJECTS = {"waivers": ("WAIVERS_OBJECT", ".yaml"), "settings": ("SETTINGS_OBJECT", ".yaml"),
+                 "desiredState": ("DESIRED_OBJECT", ".json")}
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 REPORT_FORMATS = ("json", "sarif", "html")
 TASK_TIMEOUT = "3600s"
@@ -52,19 +58,55 @@ GCR_PERMISSIONS: tuple[str, ...] = (
 REPORT_BUCKET_ROLES: tuple[str, ...] = ("roles/storage.objectCreator", "roles/storage.objectViewer")
 INVOKER_ROLE = "roles/run.invoker"
 
-# The job's entrypoint. The CLI writes reports to a local directory (tmp file, then rename); a rename on
-# a Cloud Storage FUSE mount is copy + delete, and the report bucket's retention policy refuses the
-# delete, so reports are written to /tmp and then uploaded create-only (ifGenerationMatch=0, as the
-# history store does) under reports/<date>/<execution>/task-<n>/. The audit's exit code is kept: 0
-# clean, 1 findings at or above --fail-on, 2 bad input, 3 incomplete scan; 4 only when a clean scan's
-# reports could not be stored.
+# The job's entrypoint, a short `sh` script (docs/nightly-audit.md walks through it):
+#
+# 1. Inputs. The waivers, settings and desired-state files the stack uploaded to the report bucket
+#    (`inputs/`, named by their digest) are downloaded and passed as --waivers, --config and --desired. One
+#    that cannot be read stops the task with exit 3: judging without the team's waivers or desired state
+#    would report something other than what the team configured.
+# 2. The scan. The CLI writes reports to a local directory (tmp file, then rename); a rename on a Cloud
+#    Storage FUSE mount is copy + delete, and the report bucket's retention policy refuses the delete, so
+#    reports are written to /tmp and then uploaded create-only (ifGenerationMatch=0, as the history store
+#    does) under reports/<date>/<execution>/task-<n>/, with the manifest of their SHA-256 digests.
+# 3. One report. With more than one task, each task, once its own reports are stored, lists the shard reports
+#    of its execution; the task that finds all of them (the last to finish) runs `python -m audit merge` and
+#    stores the merged set under reports/<date>/<execution>/merged/. The merge is complete only when every
+#    shard's scan was. Two tasks finishing together may both merge: the create-only upload keeps the first.
+#
+# The audit's exit code is kept: 0 clean, 1 findings at or above --fail-on, 2 bad input, 3 incomplete scan
+# (the merging task reports the worse of its own scan and the merge); 4 only when a clean scan's reports
+# could not be stored.
 WRAPPER_SCRIPT = r"""set -u
-reports="${TMPDIR:-/tmp}/registry-guard-reports"
+work="${TMPDIR:-/tmp}/registry-guard"
+reports="$work/reports"
+inputs="$work/inputs"
+mkdir -p "$inputs"
+if ! python - "$inputs" "$REPORT_BUCKET" <<'PY'
+import os
+import sys
+
+from google.cloud import storage
+
+target, bucket_name = sys.argv[1], sys.argv[2]
+wanted = {name: os.environ.get(f"{name.upper()}_OBJECT", "") for name in ("waivers", "settings", "desired")}
+bucket = storage.Client().bucket(bucket_name) if any(wanted.values()) else None
+for name, key in wanted.items():
+    if key:
+        bucket.blob(key).download_to_filename(os.path.join(target, name))
+        print(f"registry-guard: read gs://{bucket_name}/{key}", flush=True)
+PY
+then
+    echo "registry-guard: the audit's inputs (waivers, settings, desired state) could not be read" >&2
+    exit 3
+fi
+[ -n "${WAIVERS_OBJECT:-}" ] && set -- "$@" --waivers "$inputs/waivers"
+[ -n "${SETTINGS_OBJECT:-}" ] && set -- "$@" --config "$inputs/settings"
+[ -n "${DESIRED_OBJECT:-}" ] && set -- "$@" --desired "$inputs/desired"
 python -m audit "$@" --output "$reports"
 status=$?
 execution="${CLOUD_RUN_EXECUTION:-manual-$(date -u +%H%M%S)}"
-prefix="${REPORT_PREFIX:-reports}/$(date -u +%Y-%m-%d)/$execution/task-${CLOUD_RUN_TASK_INDEX:-0}"
-if python - "$reports" "$REPORT_BUCKET" "$prefix" <<'PY'
+day="${REPORT_PREFIX:-reports}/$(date -u +%Y-%m-%d)/$execution"
+if ! python - "$reports" "$REPORT_BUCKET" "$day/task-${CLOUD_RUN_TASK_INDEX:-0}" <<'PY'
 import pathlib
 import sys
 
@@ -79,10 +121,57 @@ for path in files:
     print(f"registry-guard: stored gs://{bucket_name}/{blob.name}", flush=True)
 PY
 then
+    echo "registry-guard: reports not stored in gs://$REPORT_BUCKET/$day/task-${CLOUD_RUN_TASK_INDEX:-0}" >&2
+    if [ "$status" -eq 0 ]; then exit 4; fi
     exit "$status"
 fi
-echo "registry-guard: reports not stored in gs://$REPORT_BUCKET/$prefix" >&2
-if [ "$status" -eq 0 ]; then exit 4; fi
+if [ "${CLOUD_RUN_TASK_COUNT:-1}" -gt 1 ]; then
+    python - "$work/merge" "$REPORT_BUCKET" "${REPORT_PREFIX:-reports}" "$execution" "$day/merged" \
+        "${CLOUD_RUN_TASK_COUNT}" "${REPORT_FORMATS:-json}" <<'PY'
+import pathlib
+import re
+import subprocess
+import sys
+
+from google.api_core.exceptions import PreconditionFailed
+from google.cloud import storage
+
+work, bucket_name, root, execution, merged, count, formats = sys.argv[1:8]
+bucket = storage.Client().bucket(bucket_name)
+shard = re.compile(rf"^{re.escape(root)}/[^/]+/{re.escape(execution)}/task-(\d+)/registry-guard-scan\.json$")
+found = {int(m[1]): b for b in bucket.list_blobs(prefix=f"{root}/") if (m := shard.match(b.name))}
+if len(found) < int(count):
+    print(f"registry-guard: {len(found)} of {count} shard reports stored; the last task merges", flush=True)
+    sys.exit(0)
+shards = pathlib.Path(work, "shards")
+shards.mkdir(parents=True, exist_ok=True)
+files = []
+for index, blob in sorted(found.items()):
+    files.append(str(shards / f"task-{index}.json"))
+    blob.download_to_filename(files[-1])
+out = pathlib.Path(work, "merged")
+merge = subprocess.run([sys.executable, "-m", "audit", "merge", *files, "--output", str(out),
+                        *(arg for name in formats.split() for arg in ("--format", name))])
+try:
+    for path in sorted(p for p in out.glob("*") if p.is_file() and not p.name.startswith(".")):
+        bucket.blob(f"{merged}/{path.name}").upload_from_filename(str(path), if_generation_match=0)
+        print(f"registry-guard: stored gs://{bucket_name}/{merged}/{path.name}", flush=True)
+except PreconditionFailed:
+    print(f"registry-guard: another task already stored the merged report in gs://{bucket_name}/{merged}/")
+    sys.exit(0)
+except Exception as exc:
+    print(f"registry-guard: merged report not stored in gs://{bucket_name}/{merged}/ ({type(exc).__name__})",
+          file=sys.stderr)
+    sys.exit(4)
+sys.exit(merge.returncode)
+PY
+    merged=$?
+    if [ "$merged" -eq 4 ]; then
+        if [ "$status" -eq 0 ]; then status=4; fi
+    elif [ "$merged" -gt "$status" ]; then
+        status=$merged
+    fi
+fi
 exit "$status"
 """
 
@@ -90,6 +179,14 @@ exit "$status"
 def default_report_bucket(project: str) -> str:
     """`<project>-registry-guard-reports`; a domain-scoped project (example.com:proj) loses its domain."""
     return f"{project.rsplit(':', 1)[-1]}-registry-guard-reports"
+
+
+def input_object_name(field: str, path: Path) -> str:
+    """Where an input file is kept in the report bucket: named by its content's digest, because the bucket's
+    retention policy forbids replacing an object (a changed file is a new object; the old one stays, a
+    record of what earlier runs used)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"{INPUTS_PREFIX}/{field}-{digest}{INPUT_OBJECTS[field][1]}"
 
 
 def run_job_uri(project: str, region: str, job_name: str) -> str:
@@ -224,6 +321,22 @@ class NightlyAudit(pulumi.ComponentResource):
                 )
             )
 
+        # -- the team's input files: waivers, settings, desired state --------------------------------
+        input_env: list[tuple[str, str]] = []
+        stored: list[pulumi.Resource] = []
+        for field_name, path in audit.inputs().items():
+            object_name = input_object_name(field_name, path)
+            stored.append(gcp.storage.BucketObject(
+                f"{name}-input-{field_name.lower()}",
+                bucket=bucket.name,
+                name=object_name,
+                source=pulumi.FileAsset(str(path)),
+                content_type="application/json" if object_name.endswith(".json") else "application/yaml",
+                # The retention policy refuses deleting it; a changed file is a new object (see above).
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            ))
+            input_env.append((INPUT_OBJECTS[field_name][0], object_name))
+
         # -- the Cloud Run job ---------------------------------------------------------------------
         job = gcp.cloudrunv2.Job(
             f"{name}-job",
@@ -252,7 +365,9 @@ class NightlyAudit(pulumi.ComponentResource):
                                 for key, value in (
                                     ("REPORT_BUCKET", bucket_name),
                                     ("REPORT_PREFIX", REPORTS_PREFIX),
+                                    ("REPORT_FORMATS", " ".join(REPORT_FORMATS)),
                                     ("PYTHONUNBUFFERED", "1"),
+                                    *input_env,
                                 )
                             ],
                             resources=gcp.cloudrunv2.JobTemplateTemplateContainerResourcesArgs(
@@ -293,8 +408,8 @@ class NightlyAudit(pulumi.ComponentResource):
                     scope=CLOUD_PLATFORM_SCOPE,
                 ),
             ),
-            # The first scheduled run must find every grant in place, or it reads nothing.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, invoker_grant]),
+            # The first scheduled run must find every grant and input file in place, or it reads nothing.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, invoker_grant, *stored]),
         )
 
         self.outputs = {
@@ -308,6 +423,8 @@ class NightlyAudit(pulumi.ComponentResource):
             "custom_role": role.name,
             "report_bucket": bucket.name,
             "reports_url": f"gs://{bucket_name}/{REPORTS_PREFIX}/",
+            "inputs": {field_name: f"gs://{bucket_name}/{object_name}"
+                       for field_name, (_, object_name) in zip(audit.inputs(), input_env, strict=True)},
             "history_url": f"gs://{bucket_name}/{HISTORY_PREFIX}/",
             "run_now_command": f"gcloud run jobs execute {JOB_NAME} --region {audit.region} --project {project}",
         }

@@ -4,6 +4,7 @@ settings; without it none of them do."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -151,6 +152,7 @@ def test_cloud_run_job_runs_the_scan_as_the_auditor(run_stack: RunStack) -> None
     assert {e["name"]: e["value"] for e in spec["envs"]} == {
         "REPORT_BUCKET": REPORT_BUCKET,
         "REPORT_PREFIX": "reports",
+        "REPORT_FORMATS": "json sarif html",
         "PYTHONUNBUFFERED": "1",
     }
     assert spec["resources"] == {"limits": {"cpu": "1", "memory": "1Gi"}}
@@ -200,6 +202,7 @@ def test_scheduler_starts_the_job_with_its_own_invoker(run_stack: RunStack) -> N
         "report_bucket": REPORT_BUCKET,
         "reports_url": f"gs://{REPORT_BUCKET}/reports/",
         "history_url": f"gs://{REPORT_BUCKET}/history/",
+        "inputs": {},
         "run_now_command": f"gcloud run jobs execute registry-guard-audit --region us-central1 --project {PROJECT}",
     }
 
@@ -311,6 +314,73 @@ def test_bad_audit_config_is_one_line_naming_the_key(
 ) -> None:
     got = stack_error({"audit": json.dumps(fields)})
     assert got.startswith(message), got
+
+
+BUCKET_OBJECT = "gcp:storage/bucketObject:BucketObject"
+WAIVERS = """waivers:
+  - rule: no-public-access
+    resource: "repository:*public-demo"
+    justification: Public demo models, approved in SEC-1234
+    owner: security@example.com
+    expires: 2099-03-31
+"""
+SETTINGS = "allowedAdmins: [group:registry-admins@example.com]\n"
+
+
+def _inputs(tmp_path: Path) -> dict[str, Path]:
+    files = {"waivers": tmp_path / "waivers.yaml", "settings": tmp_path / "settings.yaml",
+             "desiredState": tmp_path / "stack.json"}
+    files["waivers"].write_text(WAIVERS)
+    files["settings"].write_text(SETTINGS)
+    files["desiredState"].write_text(json.dumps({"version": 3, "deployment": {"resources": []}}))
+    return files
+
+
+def test_waivers_settings_and_desired_state_reach_the_job(run_stack: RunStack, tmp_path: Path) -> None:
+    files = _inputs(tmp_path)
+    run = run_stack(audit(**{name: str(path) for name, path in files.items()}))
+    objects = {o.inputs["name"]: o for o in run.of_type(BUCKET_OBJECT)}
+    digests = {name: hashlib.sha256(path.read_bytes()).hexdigest()[:16] for name, path in files.items()}
+    expected = {"waivers": f"inputs/waivers-{digests['waivers']}.yaml",
+                "settings": f"inputs/settings-{digests['settings']}.yaml",
+                "desiredState": f"inputs/desiredState-{digests['desiredState']}.json"}
+    assert set(objects) == set(expected.values())
+    for obj in objects.values():
+        assert obj.inputs["bucket"] == REPORT_BUCKET
+    envs = {e["name"]: e["value"] for e in container(run)["envs"]}
+    assert (envs["WAIVERS_OBJECT"], envs["SETTINGS_OBJECT"], envs["DESIRED_OBJECT"]) == (
+        expected["waivers"], expected["settings"], expected["desiredState"])
+    # The first run must find the files: the scheduler waits for them.
+    (scheduler,) = run.of_type(SCHEDULER_JOB)
+    assert {o.urn for o in objects.values()} <= set(scheduler.dependencies)
+    assert run.outputs["nightly_audit"]["inputs"] == {
+        name: f"gs://{REPORT_BUCKET}/{key}" for name, key in expected.items()}
+
+
+def test_a_changed_input_file_is_a_new_object(run_stack: RunStack, tmp_path: Path) -> None:
+    files = _inputs(tmp_path)
+    before = {o.inputs["name"] for o in run_stack(audit(waivers=str(files["waivers"]))).of_type(BUCKET_OBJECT)}
+    files["waivers"].write_text(WAIVERS.replace("2099-03-31", "2099-06-30"))
+    after = {o.inputs["name"] for o in run_stack(audit(waivers=str(files["waivers"]))).of_type(BUCKET_OBJECT)}
+    assert len(before) == len(after) == 1 and before != after  # never a replacement of a retained object
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("waivers", "waivers:\n  - rule: no-such-rule\n", "model-registry:audit.waivers: "),
+    ("settings", "allowedAdmins: 42\n", "model-registry:audit.settings: "),
+    ("desiredState", "[]", "model-registry:audit.desiredState: "),
+    ("waivers", None, "model-registry:audit.waivers: "),
+])
+def test_an_input_file_the_job_would_refuse_stops_the_preview(stack_error: FailStack, tmp_path: Path, name: str,
+                                                              content: str | None, message: str) -> None:
+    path = tmp_path / f"{name}.file"
+    if content is not None:
+        path.write_text(content)
+    got = stack_error({"audit": json.dumps({"enabled": True, "image": IMAGE, name: str(path)})})
+    assert got.startswith(message), got
+    assert str(path) in got  # names the file
+    if content is None:
+        assert "is not a file" in got
 
 
 def test_audit_must_be_an_object(stack_error: FailStack) -> None:
