@@ -38,7 +38,7 @@ PROP_NS = "https://model-registry-guard.dev/ns/oscal"
 # Short, token-safe prefixes for control ids (OSCAL tokens cannot start with a digit: "5.1" -> "cis-gcp-5.1").
 _FRAMEWORK_PREFIX = {
     "CIS Google Cloud Platform Foundation Benchmark": "cis-gcp",
-    "FINOS Common Cloud Controls, Container Registry": "ccc",
+    "FINOS Common Cloud Controls": "ccc",
     "Google Security Command Center, Security Health Analytics": "gcp-sha",
 }
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9_.\-]+")

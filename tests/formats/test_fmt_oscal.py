@@ -49,7 +49,7 @@ def test_reviewed_controls_come_from_the_catalogue(report: Report, tmp_path: Pat
     (result,) = _load(report, tmp_path).results
     (selection,) = result.reviewed_controls.control_selections
     ids = {c.control_id for c in selection.include_controls}  # type: ignore[union-attr]
-    assert {"cis-gcp-5.1", "cis-gcp-1.5", "ccc-CCC.CntrReg.F09", "gcp-sha-PUBLIC_BUCKET_ACL"} <= ids
+    assert {"cis-gcp-5.1", "cis-gcp-1.5", "ccc-CCC.CntrReg.CP09", "gcp-sha-PUBLIC_BUCKET_ACL"} <= ids
 
 
 def test_finding_targets_and_waivers(report: Report, tmp_path: Path) -> None:

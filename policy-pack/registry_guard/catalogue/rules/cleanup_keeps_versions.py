@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from ..cleanup import unprotected_deletes, would_delete
 from ..findings import Finding, Undetermined
-from ..frameworks import CCC_RETENTION
+from ..frameworks import CCC_DATA_LOST, CCC_LIFECYCLE_POLICIES
 from ..model import Image, Subject, is_unknown
 from ..repositories import NOT_PUSHED_TO
 from ..rule import Inputs, Rule, Stage, declare
@@ -40,7 +40,7 @@ from ..version_patterns import PatternNotAnalysable
         "prefixes that start every released version.",
         "Keep cleanupPolicyDryRun on while changing policies and read the dry-run logs.",
     ),
-    frameworks=(CCC_RETENTION,),
+    frameworks=(CCC_LIFECYCLE_POLICIES, CCC_DATA_LOST),
     url="https://cloud.google.com/artifact-registry/docs/repositories/cleanup-policy",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
-from ..frameworks import SHA_BUCKET_CMEK_DISABLED
 from ..model import Subject, is_unknown
 from ..rule import Inputs, Rule, Stage, declare
 
@@ -25,7 +24,6 @@ from ..rule import Inputs, Rule, Stage, declare
         "roles/cloudkms.cryptoKeyEncrypterDecrypter, and create the repository with kms_key_name.",
         "Existing repositories must be recreated and their images copied over.",
     ),
-    frameworks=(SHA_BUCKET_CMEK_DISABLED,),
     url="https://cloud.google.com/artifact-registry/docs/cmek",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

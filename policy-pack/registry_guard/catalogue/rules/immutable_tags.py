@@ -48,7 +48,7 @@ def set_immutable_tags(resource_type: str, props: dict[str, Any]) -> dict[str, A
     "never be re-pointed to other content. Remote and virtual repositories are not pushed to and pass.",
     remediation=(
         "Set docker_config.immutable_tags=True on the repository (the policy pack's remediate level does this).",
-        "Live: gcloud artifacts repositories update REPO --location=LOC --immutable-tags",
+        "Live: gcloud artifacts repositories update REPO --project=PROJECT --location=LOC --immutable-tags",
     ),
     frameworks=(CCC_IMMUTABLE_TAGS,),
     url="https://cloud.google.com/artifact-registry/docs/docker/manage-images#immutable_tags",

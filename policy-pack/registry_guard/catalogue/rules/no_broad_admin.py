@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
-from ..frameworks import CIS_NO_SERVICE_ACCOUNT_ADMIN, SHA_PRIMITIVE_ROLES_USED
+from ..frameworks import (
+    CIS_NO_PROJECT_IMPERSONATION,
+    CIS_NO_SERVICE_ACCOUNT_ADMIN,
+    SHA_OVER_PRIVILEGED_SA_USER,
+    SHA_PRIMITIVE_ROLES_USED,
+)
 from ..grants import grant_evidence, granted_through, judgeable_grants
 from ..model import Subject
 from ..principals import is_admin_role, is_default_bucket_grant, parse_member
@@ -21,16 +26,22 @@ from ..rule import Inputs, Rule, Stage, declare
     subjects=(Subject.GRANT,),
     settings=("allowedAdmins", "adminRoles"),
     tags=("iam", "least-privilege"),
-    description="Admin-class roles (owner, editor, storage.admin, artifactregistry.admin/repoAdmin, "
-    "storage.legacyBucketOwner, configured custom roles) go only to principals on allowedAdmins, "
-    "never to domain:, public or personal (user:) principals.",
+    description="Admin-class roles go only to principals on allowedAdmins, and never to a public principal, a person "
+    "(user:, one workforce identity) or a broad set of identities (a domain, a workload or workforce identity pool "
+    "or attribute set, every owner, editor or viewer of a project). Admin-class: owner, editor, storage.admin, "
+    "storage.legacyBucketOwner, artifactregistry.admin, repoAdmin and createOnPushRepoAdmin, an ACL OWNER, the "
+    "configured adminRoles, and, on a project, folder or organization, the roles that lead to admin (project, "
+    "folder and organization IAM admins, security admin, service account admin and key admin, and acting as "
+    "service accounts: token creator, service account user, workload identity user). Cloud Storage's default "
+    "grants to a bucket's own project teams are not counted. Live: the IAM of repositories and buckets.",
     remediation=(
         "Replace the admin grant with the narrowest role the principal needs: roles/artifactregistry.reader "
         "to pull, roles/artifactregistry.writer to push (roles/storage.objectViewer / "
         "roles/storage.legacyBucketWriter on a Container Registry bucket).",
         "If an admin is really needed, grant it to a group or service account and add it to allowedAdmins.",
     ),
-    frameworks=(CIS_NO_SERVICE_ACCOUNT_ADMIN, SHA_PRIMITIVE_ROLES_USED),
+    frameworks=(CIS_NO_SERVICE_ACCOUNT_ADMIN, CIS_NO_PROJECT_IMPERSONATION, SHA_PRIMITIVE_ROLES_USED,
+                SHA_OVER_PRIVILEGED_SA_USER),
     url="https://cloud.google.com/artifact-registry/docs/access-control#roles",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
+from ..frameworks import CCC_ACCESS_MISCONFIGURED
 from ..grants import grant_evidence, granted_through, judgeable_grants, reaches_registry
 from ..model import Subject
 from ..principals import is_admin_role, is_default_bucket_grant, is_write_role, parse_member
@@ -33,6 +34,7 @@ from ..rule import Inputs, Rule, Stage, declare
         "If a set of identities must push (e.g. one repository's workflows through its attribute set), add it to "
         "allowedWriters.",
     ),
+    frameworks=(CCC_ACCESS_MISCONFIGURED,),
     url="https://cloud.google.com/iam/docs/principal-identifiers",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

@@ -21,8 +21,10 @@ from ..rule import Inputs, Rule, Stage, declare
     subjects=(Subject.GRANT,),
     settings=("adminRoles",),
     tags=("iam", "least-privilege"),
-    description="Write or admin roles on a registry go to groups or service accounts, not to user: principals; "
-    "consumer accounts (@gmail.com) get no role at all.",
+    description="Write or admin roles on a registry go to groups, service accounts or single workload identities, "
+    "not to a person (user:, or one workforce identity principal://…/workforcePools/…/subject/…); consumer "
+    "accounts (@gmail.com, @googlemail.com) get no role at all. Covers the repository, the bucket and its "
+    "objects, and at deploy time the project, folder and organization above them.",
     remediation=(
         "Grant push access to the CI service account or a group instead of a person.",
         "Remove roles held by consumer (@gmail.com) accounts.",

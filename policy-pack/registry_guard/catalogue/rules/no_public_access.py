@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
-from ..frameworks import CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL
+from ..frameworks import CCC_UNTRUSTED_ACCESS, CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL
 from ..grants import grant_evidence, granted_through, judgeable_grants, reaches_registry
 from ..model import Subject
 from ..principals import IMPERSONATION_ROLES, is_admin_role
@@ -20,16 +20,20 @@ from ..rule import Inputs, Rule, Stage, declare
     stages=(Stage.DEPLOY, Stage.LIVE),
     subjects=(Subject.GRANT,),
     tags=("iam", "acl", "public-access"),
-    description="No allUsers or allAuthenticatedUsers on a registry: Artifact Registry repository IAM, the Container "
-    "Registry bucket's IAM or ACLs, or project IAM carrying a registry role. An IAM condition does not make "
-    "a public grant safe.",
+    description="No allUsers or allAuthenticatedUsers (in any spelling, deleted: or not) holds a role on the registry: "
+    "on an Artifact Registry repository or a Cloud Storage bucket (IAM, bucket ACL, default object ACL), on an "
+    "object of a bucket (object ACL), or on a service account (anyone could act as it). At deploy time it also "
+    "covers the stack's project, folder and organization IAM with a role that reaches the registry "
+    "(storage, artifactregistry, basic, custom roles, and roles that lead to admin); the nightly audit reads "
+    "the IAM of repositories and buckets themselves. An IAM condition does not make a public grant safe.",
     remediation=(
         "Remove allUsers / allAuthenticatedUsers from the repository or bucket IAM policy and ACLs.",
         "Grant pull access to named groups or service accounts with roles/artifactregistry.reader "
         "(or roles/storage.objectViewer for a Container Registry bucket).",
+        "Remove public entries from object ACLs and from the IAM of service accounts.",
         "Enforce public access prevention on buckets and the iam.allowedPolicyMemberDomains org policy.",
     ),
-    frameworks=(CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL),
+    frameworks=(CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL, CCC_UNTRUSTED_ACCESS),
     url="https://cloud.google.com/artifact-registry/docs/access-control",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
-from ..frameworks import CCC_RETENTION
+from ..frameworks import CCC_DATA_LOST
 from ..history import is_unread, version_tags
 from ..model import Subject
 from ..rule import Inputs, Rule, Stage, declare
@@ -23,7 +23,7 @@ from ..rule import Inputs, Rule, Stage, declare
         "Check cleanup policies and audit logs for the deletion; restore the image from backup or rebuild "
         "it from its recorded digest's source.",
     ),
-    frameworks=(CCC_RETENTION,),
+    frameworks=(CCC_DATA_LOST,),
     url="https://cloud.google.com/artifact-registry/docs/repositories/cleanup-policy",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Undetermined
-from ..frameworks import CCC_OLDER_VERSIONS_USED
+from ..frameworks import CCC_OLDER_VERSIONS_EXPLOITED
 from ..model import Subject
 from ..rule import Inputs, Rule, Stage, declare
 
@@ -25,7 +25,7 @@ from ..rule import Inputs, Rule, Stage, declare
         "Tag the image with its model version (e.g. v1.4.0) before pushing; keep latest only as an extra tag.",
         "Delete or re-tag images that carry no version.",
     ),
-    frameworks=(CCC_OLDER_VERSIONS_USED,),
+    frameworks=(CCC_OLDER_VERSIONS_EXPLOITED,),
     url="https://cloud.google.com/artifact-registry/docs/docker/names",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
