@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from registry_guard.catalogue.judge import judge
 from registry_guard.catalogue.model import RegistryState, Subject
@@ -30,6 +30,7 @@ Progress = Callable[[str], None]
 
 if TYPE_CHECKING:
     from .formats import Written
+    from .formats.options import RenderOptions
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class ScanOptions:
     timeout: float = 10.0
     shard: tuple[int, int] | None = None
     waivers: tuple[Waiver, ...] = ()
+    rules: frozenset[str] | None = None  # --rules / --skip-rules: the rule ids to evaluate (None: every rule)
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,11 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
         observed_at=observed_at,
     )
     progress("judging")
-    judged = judge(Inputs(state, options.settings), Stage.LIVE)
+    judged = judge(Inputs(state, options.settings), Stage.LIVE, options.rules)
 
     if declared is not None:
         progress(f"comparing with the stack export {options.desired}")
-        judged += judge(Inputs(state, options.settings, declared=declared.state), Stage.DECLARED)
+        judged += judge(Inputs(state, options.settings, declared=declared.state), Stage.DECLARED, options.rules)
         collected.target["desired"] = str(options.desired)
 
     try:
@@ -191,16 +193,20 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
             if previous is not None:
                 judged += judge(Inputs(state, options.settings,
                                        previous=RegistryState(images=previous.images, history=read.chain),
-                                       unread=frozenset(collected.unread)), Stage.HISTORY)
+                                       unread=frozenset(collected.unread)), Stage.HISTORY, options.rules)
                 history_info["previous_snapshot"] = previous.name
                 history_info["previous_taken_at"] = previous.taken_at.isoformat()
             elif read.chain is not None:  # snapshots, none usable: only the history itself can be judged
                 judged += judge(Inputs(state, options.settings, previous=RegistryState(history=read.chain)),
-                                Stage.HISTORY, [r.id for r in rules_at(Stage.HISTORY) if Subject.HISTORY in r.subjects])
+                                Stage.HISTORY, [r.id for r in rules_at(Stage.HISTORY) if Subject.HISTORY in r.subjects
+                                                and (options.rules is None or r.id in options.rules)])
         collected.target["history"] = history.location
 
     if options.shard is not None:
         collected.target["shard"] = {"index": options.shard[0], "count": options.shard[1]}
+    if options.rules is not None:  # what could not be judged is reported for the selected rules only
+        judged = dataclasses.replace(judged, undetermined=tuple(
+            u for u in judged.undetermined if u.rule_id in options.rules))
     findings = declared.locate(judged.findings) if declared is not None else judged.findings
     collected.timings["total"] = time.perf_counter() - started
     report = build_report(
@@ -224,15 +230,17 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
 
 
 def write_outputs(report: Report, pending: PendingSnapshot | None, directory: Path,
-                  formats: Sequence[str]) -> tuple[Report, list[Written]]:
+                  formats: Sequence[str], options: RenderOptions | None = None) -> tuple[Report, list[Written]]:
     """Write the reports, then store the history snapshot, then make the reports visible.
 
     The order is what keeps a finding from being lost: every format is written in full first (a read-only
     or full output stops here, before the history changes); only then is the snapshot stored; and if that
     fails, the reports are written again saying so (incomplete), before any of them is published."""
     from .formats import stage_reports
+    from .formats.options import DEFAULT
 
-    staged = stage_reports(report, directory, formats)
+    options = options or DEFAULT
+    staged = stage_reports(report, directory, formats, options)
     if pending is not None:
         try:
             where = pending.commit()
@@ -246,8 +254,35 @@ def write_outputs(report: Report, pending: PendingSnapshot | None, directory: Pa
                 return report, staged.publish()
             report = dataclasses.replace(report, history={**report.history, "snapshot": where})
         staged.discard()
-        staged = stage_reports(report, directory, formats)
+        staged = stage_reports(report, directory, formats, options)
     return report, staged.publish()
+
+
+def write_stream(report: Report, pending: PendingSnapshot | None, name: str, out: TextIO,
+                 options: RenderOptions | None = None) -> Report:
+    """`--output -`: one format on `out` (stdout), in the same order as `write_outputs`: rendered in full
+    first, then the snapshot stored, then written; if the snapshot cannot be stored, the text written says so
+    (incomplete)."""
+    from .formats import render
+    from .formats.options import DEFAULT
+
+    text = render(report, name, options or DEFAULT)
+    if pending is not None:
+        try:
+            where = pending.commit()
+        except HistoryError as exc:
+            history = {k: v for k, v in report.history.items() if k != "snapshot"}
+            report = dataclasses.replace(
+                report, complete=False, history=history,
+                errors=(*report.errors, ScanError("history", pending.history.location, str(exc))))
+            text = render(report, name, options or DEFAULT)
+        else:
+            if where != report.history.get("snapshot"):
+                report = dataclasses.replace(report, history={**report.history, "snapshot": where})
+                text = render(report, name, options or DEFAULT)
+    out.write(text)
+    out.flush()
+    return report
 
 
 def _history_location(location: str, shard: tuple[int, int] | None) -> str:

@@ -33,9 +33,9 @@ class RenderOptions:
 
     def repository_path(self, path: str) -> str:
         """A program-relative path as a repository-relative one."""
-        prefix = self.path_prefix.strip("/")
+        prefix = self.path_prefix.strip("/").removeprefix("./")
         path = path.lstrip("/")
-        return f"{prefix}/{path}" if prefix else path
+        return f"{prefix}/{path}" if prefix not in ("", ".") else path
 
 
 DEFAULT = RenderOptions()

@@ -38,6 +38,7 @@ from registry_guard.catalogue.model import (
 from registry_guard.catalogue.names import is_repository_id
 
 from audit.errors import ScanError
+from audit.progress import work
 from audit.sharding import in_shard
 from audit.sources.source import ReportTarget, SourceRead
 from audit.sources.urls import is_loopback_host
@@ -408,16 +409,19 @@ class _Scan:
                 self.error(name, "repository not read (settings, IAM policy and images unknown)", exc)
 
     def read(self, repo: artifactregistry_v1.Repository, call: str) -> None:
+        work().found("repositories")  # listed one by one: the total grows as the pages arrive
         try:
             repository = _repository(repo, call)
         except _READ_FAILURES as exc:
             self.error(repo.name, "repository settings not understood (IAM policy and images not read)", exc)
+            work().done("repositories")
             return
         self.repositories.append(repository)
         self.read_iam(repository.ref)
         # Only Docker repositories hold docker images; listing others is not a Docker question.
         if repository.format == "DOCKER":
             self.read_images(repository.ref)
+        work().done("repositories")
 
     def read_iam(self, ref: ResourceRef) -> None:
         request = iam_policy_pb2.GetIamPolicyRequest(resource=ref.name)
@@ -458,6 +462,7 @@ class _Scan:
                         continue
                     read += 1
                     self.images.append(image)
+                    work().done("tags", len(image.tags))  # a page carries its images' tags
         except _READ_FAILURES as exc:
             self.error(
                 ref.name,

@@ -29,6 +29,7 @@ from registry_guard.catalogue.model import (
 from registry_guard.catalogue.principals import acl_entity_to_member
 
 from audit.errors import ScanError
+from audit.progress import work
 from audit.sources.source import ReportTarget, SourceRead
 
 SOURCE: Final = "gcs"
@@ -186,7 +187,9 @@ class GcrBucketSource:
         return f"Container Registry bucket {self.bucket}"
 
     def read(self) -> SourceRead:
+        work().found("buckets")
         result = read_gcr_bucket(self.bucket, timeout=self.timeout)
+        work().done("buckets")
         # A bucket's read yields no images, so nothing it misses could later look deleted: no `unread`.
         return SourceRead(result.state, result.errors, frozenset(),
                           ReportTarget("gcr_buckets", self.bucket, listed=True))

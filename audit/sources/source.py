@@ -46,6 +46,10 @@ class SourceRead:
 
 
 class Source(Protocol):
+    """A live source. While it reads, it reports its progress through `audit.progress.work()`:
+    `found("repositories" | "tags" | "buckets", n)` when it learns of work, `done(kind, n)` when it has read it
+    (or given up on it), so the progress display moves with the work rather than once per source."""
+
     @property
     def key(self) -> str:
         """This read's entry in the report's `timings`, e.g. "artifact_registry", "gcs:BUCKET", "oci:URL"."""

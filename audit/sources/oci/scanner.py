@@ -16,6 +16,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
 
 from audit.errors import ScanError
+from audit.progress import work
 from audit.sharding import in_shard
 from audit.sources.oci.client import FetchError, HttpClient, Pacing, ScanTimeLimit
 from audit.sources.oci.headers import parse_link_next
@@ -216,6 +217,7 @@ class _Scanner:
                 if not batch.done.done():
                     batch.done.set_exception(exc)
                 continue
+            work().done("tags")  # read, or given up on (the error says which)
             batch.remaining -= 1
             if batch.remaining == 0 and not batch.done.done():
                 batch.done.set_result(None)
@@ -350,8 +352,10 @@ class _Scanner:
             listing = await self.tag_listing(repo)
         except FetchError as exc:
             self.failed(target, exc, unread=target)
+            work().done("repositories")
             return ()
         self.tag_count += len(listing.tags)
+        work().found("tags", len(listing.tags))
         by_digest: dict[str, set[str]] = {}
         meta: dict[str, _ManifestInfo] = {}
         to_head: list[str] = list(listing.tags)
@@ -362,6 +366,7 @@ class _Scanner:
                 meta[info.digest] = info
             mapped = {t for tags in by_digest.values() for t in tags}
             to_head = [t for t in listing.tags if t not in mapped]  # fail closed on gaps in the map
+            work().done("tags", len(listing.tags) - len(to_head))  # read from the map, no HEAD needed
 
         for tag, digest in zip(to_head, await self.head_all(repo, target, to_head), strict=True):
             if digest is not None:
@@ -373,6 +378,7 @@ class _Scanner:
                 tags=tuple(sorted(tags)), size_bytes=known.size if known else None,
                 uploaded=known.uploaded if known else None, source=f"{SOURCE}:{self.base}",
             ))
+        work().done("repositories")
         return tuple(f"{repo}/{c}" for c in listing.children)
 
 
@@ -413,6 +419,7 @@ async def scan_oci_registry_async(
         done: set[str] = set()
         while todo:
             done.update(todo)
+            work().found("repositories", len(todo))
             children = await asyncio.gather(*(scanner.scan_repo(r) for r in todo))
             todo = sorted({c for cs in children for c in cs if c not in done})
     return OciInventory(
