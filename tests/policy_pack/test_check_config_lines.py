@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +53,29 @@ def test_display_path_is_relative_to_the_program(tmp_path: Path) -> None:
     config.write_text(STACK)
     assert display_path(config, tmp_path / "infra") == "Pulumi.prod.yaml"
     assert display_path(config, tmp_path / "infra" / "__main__.py") == "Pulumi.prod.yaml"
+
+
+def test_a_check_sarif_result_points_at_the_config_line(tmp_path: Path) -> None:
+    """End to end: the stack config sets a personal writer; the SARIF result is that line of the file, with
+    the value's region, and the component line that declares the grant is related."""
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  gcp:project: demo-project\n  model-registry:writers:\n    - user:alice@example.com\n")
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "audit", "check", "--program", str(root), "--quiet",
+                          "--stack-config", "Pulumi.dev.yaml", "--format", "sarif", "--format", "json",
+                          "--sarif-path-prefix", "infra", "--output", str(out)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads((out / "registry-guard-check.json").read_text())
+    (writer,) = [f for f in report["findings"] if f["rule_id"] == "no-personal-writers"]
+    assert writer["evidence"]["stack_config"] == {"file": "Pulumi.dev.yaml", "key": "model-registry:writers",
+                                                  "line": 4, "column": 7, "end_line": 4, "end_column": 29}
+    sarif = json.loads((out / "registry-guard-check.sarif").read_text())
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "no-personal-writers"]
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "infra/Pulumi.dev.yaml"},
+        "region": {"startLine": 4, "startColumn": 7, "endLine": 4, "endColumn": 29}}
+    related = result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert related == "infra/model_registry/component.py"
+    assert sarif["runs"][0]["automationDetails"]["id"].startswith("model-registry-guard/check/dev/")
