@@ -292,8 +292,8 @@ def _finish(report: Report, args: argparse.Namespace, pending: PendingSnapshot |
         else:
             report, written = write_outputs(report, pending, args.output, formats, args.render)
     except ReportWriteError as exc:  # e.g. the disk filled up: nothing was published, no snapshot stored
-        print(f"error: {exc}; no report was written" + (" and the history was left as it was" if pending else ""),
-              file=sys.stderr)
+        left = " and the history was left as it was" if pending else ""
+        print(f"error: {safe(exc)}; no report was written{left}", file=sys.stderr)
         return EXIT_INCOMPLETE
     summary = report.summary()
     # A check passes or is blocked by the pack: its status word says which, not "non-compliant".
