@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from registry_guard.catalogue.judge import judge
+from registry_guard.catalogue.findings import Undetermined
+from registry_guard.catalogue.judge import Judgement, judge
 from registry_guard.catalogue.model import RegistryState, Subject
 from registry_guard.catalogue.rule import Inputs, Stage, rules_at
 from registry_guard.catalogue.settings import Settings
@@ -123,6 +124,8 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
         started = time.perf_counter()
         try:
             read = source.read()
+        except ValueError:
+            raise  # the sources' word for bad usage (e.g. a repository id that cannot be one): exit 2
         except Exception as exc:  # e.g. no Google credentials: a read error with the library's own hint
             out.errors.append(ScanError(source.key.split(":", 1)[0], source.description, _one_line(exc)))
             continue
@@ -171,6 +174,7 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     if declared is not None:
         progress(f"comparing with the stack export {options.desired}")
         judged += judge(Inputs(state, options.settings, declared=declared.state), Stage.DECLARED, options.rules)
+        judged += _unmatched(declared.state, state, options.shard)
         collected.target["desired"] = str(options.desired)
 
     try:
@@ -283,6 +287,34 @@ def write_stream(report: Report, pending: PendingSnapshot | None, name: str, out
     out.write(text)
     out.flush()
     return report
+
+
+def _unmatched(declared: RegistryState, live: RegistryState, shard: tuple[int, int] | None) -> Judgement:
+    """What the stack declares that this scan did not read, as "could not judge" for each drift rule on it:
+    a declared repository, bucket or IAM target missing from the live state can be out of the scan's scope
+    or unreadable, and drift on it is unknown, never "none". Another shard's repositories and buckets are
+    that shard's to judge."""
+    def mine(name: str, kind: str) -> bool:
+        return kind not in ("repository", "bucket") or in_shard(name, shard)
+
+    live_repositories = {r.ref for r in live.repositories}
+    live_buckets = {b.ref for b in live.buckets}
+    unread: dict[Subject, set[str]] = {
+        Subject.REPOSITORY: {str(r.ref) for r in declared.repositories
+                             if r.ref not in live_repositories and mine(r.ref.name, r.ref.kind)},
+        Subject.BUCKET: {str(b.ref) for b in declared.buckets
+                         if b.ref not in live_buckets and mine(b.ref.name, b.ref.kind)},
+        Subject.GRANT: {str(g.target) for g in declared.grants
+                        if g.shape.startswith("iam") and g.target not in live.iam_complete_targets
+                        and mine(g.target.name, g.target.kind)},
+    }
+    reason = ("declared in the stack export, but this scan did not read it (outside what it was asked to scan, "
+              "or unreadable): drift on it is unknown")
+    undetermined = tuple(
+        Undetermined(rule.id, resource, reason)
+        for rule in rules_at(Stage.DECLARED) for subject in rule.subjects
+        for resource in sorted(unread.get(subject, ())))
+    return Judgement(undetermined=undetermined)
 
 
 def _history_location(location: str, shard: tuple[int, int] | None) -> str:

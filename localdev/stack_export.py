@@ -1,12 +1,13 @@
 """Write a `pulumi stack export` (deployment v3) document from a stack program run under mocks.
 
 There is no Pulumi CLI here; this gives the demo and the tests a declared state in the real export
-format, so the audit's `--desired` reader is exercised on the shape `pulumi stack export` writes.
+format, so the audit's `--desired` reader is exercised on the shape `pulumi stack export` writes: each
+resource's outputs are what the run's mocks answered, the provider's read-back forms (a bucket IAM
+resource's `bucket` is `b/NAME`, a repository IAM resource's `repository` the full resource name).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ def stack_export_document(run: StackRun, gcp_project: str) -> dict[str, Any]:
     for index, resource in enumerate(run.resources):
         entry: dict[str, Any] = {
             "urn": resource.urn, "custom": resource.custom, "type": resource.type,
-            "inputs": dict(resource.inputs), "outputs": _outputs(resource.inputs),
+            "inputs": dict(resource.inputs), "outputs": dict(resource.outputs) or dict(resource.inputs),
             "dependencies": list(resource.dependencies),
             "propertyDependencies": {k: list(v) for k, v in resource.property_dependencies.items()},
             "created": now, "modified": now,
@@ -49,6 +50,3 @@ def stack_export_document(run: StackRun, gcp_project: str) -> dict[str, Any]:
         },
     }
 
-
-def _outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(inputs)

@@ -51,6 +51,8 @@ class DeclaredResource:
     # Where the program declared it, relative to the program's folder ("model_registry/component.py#88"),
     # from the SDK's own sourcePosition; None when the SDK sent none.
     source_position: str | None = None
+    # What the mocks answered as its outputs: the state the provider would write after `pulumi up`.
+    outputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ class _CapturingMonitor(runtime_mocks.MockMonitor):
             self.stack_urn = response.urn
             return response
         inputs = rpc.deserialize_properties(request.object)
+        outputs = rpc.deserialize_properties(response.object) if response.HasField("object") else {}
         self.captured.append(
             DeclaredResource(
                 type=request.type,
@@ -265,6 +268,7 @@ class _CapturingMonitor(runtime_mocks.MockMonitor):
                 },
                 custom=bool(request.custom),
                 source_position=self._source_position(request),
+                outputs=_plain(outputs),
             )
         )
         return response
@@ -311,15 +315,22 @@ class _RealisticMocks(runtime_mocks.Mocks):
                 "updateTime": "2026-01-01T00:00:00Z",
             }
         if token.startswith(("gcp:artifactregistry/repositoryIam", "gcp:storage/bucketIAM")):
+            # Read back as terraform-provider-google's IAM updaters set it: the repository's full name with
+            # project and location (ArtifactRegistryRepositoryIamUpdater), the bucket as `b/NAME`
+            # (StorageBucketIamUpdater.GetResourceId); the resource id is that, the role and the member.
             self.counter += 1
-            target = (
-                f"projects/{project}/locations/{inputs.get('location')}/repositories/{inputs.get('repository')}"
-                if token.startswith("gcp:artifactregistry")
-                else f"b/{inputs.get('bucket')}"
-            )
+            if token.startswith("gcp:artifactregistry"):
+                location = inputs.get("location", "")
+                repository = str(inputs.get("repository", ""))
+                target = repository if repository.startswith("projects/") else \
+                    f"projects/{project}/locations/{location}/repositories/{repository}"
+                read_back = {"repository": target, "project": project, "location": location}
+            else:
+                target = f"b/{str(inputs.get('bucket', '')).removeprefix('b/')}"
+                read_back = {"bucket": target}
             role = inputs.get("role", "")
             who = inputs.get("member") or ",".join(inputs.get("members") or [])
-            return f"{target}/{role}/{who}", {**inputs, "etag": f"BwY{self.counter:08d}="}
+            return f"{target}/{role}/{who}", {**inputs, **read_back, "etag": f"BwY{self.counter:08d}="}
         # The nightly audit's types (model_registry/nightly_audit.py).
         if token == "gcp:serviceaccount/account:Account":
             email = f"{inputs.get('accountId', args.name)}@{project}.iam.gserviceaccount.com"

@@ -84,3 +84,38 @@ def test_secret_values_are_unknown_not_guessed() -> None:
     from registry_guard.catalogue.model import is_unknown
 
     assert is_unknown(grant.member)
+
+
+def _gcr_export(tmp_path: Path) -> Path:
+    run = run_stack_program(ROOT / "__main__.py", {
+        "gcp:project": demo_estate.PROJECT,
+        "model-registry:backend": "gcr",
+        "model-registry:readers": json.dumps(["group:ml-readers@example.com"]),
+    })
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(stack_export_document(run, demo_estate.PROJECT)))
+    return path
+
+
+def test_bucket_iam_drift_is_found_from_the_provider_read_back_form(estate: Estate, tmp_path: Path) -> None:
+    export = _gcr_export(tmp_path)
+    # The export holds what the provider writes after `pulumi up`: the bucket IAM resource's `bucket` is b/NAME.
+    [member] = [r for r in json.loads(export.read_text())["deployment"]["resources"]
+                if r["type"] == "gcp:storage/bucketIAMMember:BucketIAMMember"]
+    assert member["outputs"]["bucket"] == f"b/{estate.risky_bucket}" != member["inputs"]["bucket"]
+    _, doc = run_audit(estate.scan_args(tmp_path, "--desired", str(export)), tmp_path)
+    drift = {(f["evidence"]["change"], f["evidence"]["member"], f["evidence"]["role"]) for f in doc["findings"]
+             if f["rule_id"] == "iam-drift" and f["resource"] == f"bucket:{estate.risky_bucket}"}
+    assert ("added", "allUsers", "roles/storage.objectViewer") in drift
+    assert ("removed", "group:ml-readers@example.com", "roles/storage.objectViewer") in drift
+
+
+def test_a_declared_target_the_scan_did_not_read_is_undetermined(estate: Estate, tmp_path: Path) -> None:
+    export = _gcr_export(tmp_path)
+    args = ["scan", "--registry", estate.registry.url, "--gcr-bucket", estate.hardened_bucket, "--quiet",
+            "--desired", str(export), "--output", str(tmp_path)]  # the declared bucket is not scanned
+    rc, doc = run_audit(args, tmp_path)
+    assert not [f for f in doc["findings"] if f["rule_id"] == "iam-drift"]
+    undetermined = {(u["rule_id"], u["resource"]) for u in doc["undetermined"]}
+    assert ("iam-drift", f"bucket:{estate.risky_bucket}") in undetermined
+    assert doc["summary"]["undetermined"] >= 1

@@ -34,8 +34,8 @@ def iam_target(
             reader.read(props, "location", ".location"),
             reader.read(props, "project", ".project") or default_project,
         )
-    elif kind == "project":
-        name = show(reader.read(props, "project", ".project") or default_project)
+    elif kind == "project":  # the provider accepts, and may read back, `projects/ID` as well as the id
+        name = show(reader.read(props, "project", ".project") or default_project).removeprefix("projects/")
     else:
         name = _full_name(kind, show(reader.read(props, key, f".{key}")))
     return ResourceRef(kind, name)
@@ -85,7 +85,7 @@ def _policy_data(reader: PropertyReader, props: Any, target: ResourceRef, source
         bindings = document.get("bindings") or []
         if not isinstance(bindings, list):
             raise ValueError("bindings is not a list")
-    except (ValueError, AttributeError) as exc:
+    except (ValueError, AttributeError, RecursionError) as exc:  # RecursionError: nested past any policy
         reason = (f"policyData of {target.name} is not a valid IAM policy JSON document ({exc}); "
                   "no member in it can be checked")
         return RegistryState(unjudged=(
