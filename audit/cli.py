@@ -11,7 +11,6 @@ character in one must not become a GitHub Actions workflow command or a forged t
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import re
@@ -351,6 +350,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .offline_check.analyzer import PackStartError, PolicyConfigError
+    from .offline_check.check import PackCallError
     from .offline_check.report import check_report, load_pack_config, load_stack_config
     from .sources.stack_program import StackProgramError
 
@@ -365,6 +365,9 @@ def _check(args: argparse.Namespace) -> int:
         result = run_offline_check(args.program, stack_config, args.policy_pack, pack_config, stack=args.stack)
     except (StackProgramError, PolicyConfigError, PackStartError, ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except PackCallError as exc:  # the pack hung or died mid-check: nothing judged, never "would pass"
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     report = check_report(result, args.program, args.stack, args.stack_config)
     code = _finish(report, args)
     mandatory = len(result.mandatory)
@@ -377,19 +380,21 @@ def _read_report(path: Path) -> dict[str, object]:
     import jsonschema
 
     from .formats.json_report import validate
+    from .input_files import MAX_DOCUMENT_BYTES, parse_json, read_text
 
+    text = read_text(path, UsageError, MAX_DOCUMENT_BYTES)
     try:
-        document: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, object] = parse_json(text)  # no NaN, no number too large to render
         validate(document)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise UsageError(f"{path}: not a valid report ({str(exc).splitlines()[0]})") from None
     except RecursionError:
         raise UsageError(f"{path}: not a valid report (nested too deeply)") from None
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise UsageError(f"{path}: not a valid report (at {where}: {exc.message[:200]})") from None
+        # The schema keyword, not jsonschema's message: that quotes the value, and the file may be anything.
+        raise UsageError(f"{path}: not a valid report (at {where}: fails `{exc.validator}` of the report schema)"
+                         ) from None
     return document
 
 
@@ -407,7 +412,11 @@ def _merge(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import report_from_json
 
-    return _finish(report_from_json(_read_report(args.report_file)), args)
+    try:
+        report = report_from_json(_read_report(args.report_file))
+    except ValueError as exc:  # e.g. a date that does not exist
+        raise UsageError(f"{args.report_file}: not a valid report ({exc})") from None
+    return _finish(report, args)
 
 
 def _check_output(directory: Path) -> None:

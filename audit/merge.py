@@ -1,7 +1,10 @@
 """`python -m audit merge`: join the partial reports of N shards into one report.
 
-A merge is complete only when every shard 0..N-1 is present exactly once and each shard's own scan was
-complete; anything else is reported as an error (exit 3), never as a complete, compliant estate.
+The reports must be shards of one scan: scan reports, one shard count, each index below it at most once,
+the same registries, Artifact Registry, stack export and history, and each bucket in the shard that owns
+it; anything else is refused (exit 2). A merge is complete only when every shard 0..N-1 is present and each
+shard's own scan was complete; a missing or incomplete shard is reported as an error (exit 3), never as a
+complete, compliant estate.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from registry_guard.catalogue.severity import severity_rank
 
 from .errors import ScanError
 from .report import Report, ReportFinding, Waiver, report_from_json
+from .sharding import in_shard
+
+# Cloud Run runs at most 10,000 tasks of one job; a count past it did not come from a scan.
+MAX_SHARDS = 10_000
 
 
 def _shard_of(report: Report) -> tuple[int, int] | None:
@@ -22,34 +29,73 @@ def _shard_of(report: Report) -> tuple[int, int] | None:
     return None
 
 
+def _scan_of(report: Report, shard: tuple[int, int]) -> dict[str, Any]:
+    """What every shard of one scan shares: the sources named on its command line (not what each shard
+    happened to read of them), the stack export, and the history location without the shard's own folder."""
+    target = report.target
+    registries = target.get("registries", [])
+    history = str(target.get("history", "")).removesuffix(f"/shard-{shard[0]}-of-{shard[1]}")
+    return {
+        "artifact_registry": target.get("artifact_registry"),
+        "registries": sorted(r.get("url") for r in registries if isinstance(r, dict)) if isinstance(
+            registries, list) else registries,
+        "desired": target.get("desired"),
+        "history": history,
+    }
+
+
 def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     """`documents` are (file name, schema-valid JSON report) pairs from `scan --shard I/N`."""
     if not documents:
         raise ValueError("merge: no reports given")
     reports = [(name, report_from_json(doc)) for name, doc in documents]
     errors: list[ScanError] = []
+    for name, report in reports:
+        if report.kind != "scan":
+            raise ValueError(f"merge: {name} is a {report.kind} report, not a shard of a scan")
     counts = {s[1] for _, r in reports if (s := _shard_of(r))}
     if len(counts) != 1:
         found = sorted(counts) or "none"
         raise ValueError(f"merge: the reports must come from one `--shard I/N` run (shard counts found: {found})")
     count = counts.pop()
+    if not 1 <= count <= MAX_SHARDS:
+        raise ValueError(f"merge: a shard count of {count} is not one a scan runs with (1 to {MAX_SHARDS})")
     seen: dict[int, str] = {}
+    scan: tuple[str, dict[str, Any]] | None = None
     for name, report in reports:
         shard = _shard_of(report)
         if shard is None:
             raise ValueError(f"merge: {name} is not a shard report (no target.shard)")
+        if not 0 <= shard[0] < count:
+            raise ValueError(f"merge: {name} says it is shard {shard[0]} of {count}")
         if shard[0] in seen:
             raise ValueError(f"merge: shard {shard[0]}/{count} given twice ({seen[shard[0]]} and {name})")
         seen[shard[0]] = name
+        identity = _scan_of(report, shard)
+        if scan is None:
+            scan = (name, identity)
+        elif identity != scan[1]:
+            differ = ", ".join(k for k in identity if identity[k] != scan[1][k])
+            raise ValueError(f"merge: {scan[0]} and {name} are not shards of one scan (their {differ} differ)")
+        buckets = report.target.get("gcr_buckets", [])
+        if not isinstance(buckets, list):
+            raise ValueError(f"merge: {name}: target.gcr_buckets is not a list of buckets")
+        strays = [b for b in buckets if not in_shard(str(b), shard)]
+        if strays:
+            raise ValueError(f"merge: {name} holds bucket {strays[0]}, which shard {shard[0]}/{count} does not scan")
         if not report.complete:
             errors.append(ScanError("merge", f"shard {shard[0]}/{count}", f"{name} is incomplete"))
         errors.extend(report.errors)
-    for missing in sorted(set(range(count)) - set(seen)):
-        errors.append(ScanError("merge", f"shard {missing}/{count}", "no report for this shard"))
+    for low, high in _runs(sorted(set(range(count)) - set(seen))):
+        where = f"shard {low}/{count}" if low == high else f"shards {low} to {high} of {count}"
+        errors.append(ScanError("merge", where, "no report for this shard" if low == high else "no reports"))
 
     findings: list[ReportFinding] = [f for _, r in reports for f in r.findings]
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.rule_id, f.resource, f.message))
-    inventory = _merge_inventory([r.inventory for _, r in reports])
+    try:
+        inventory = _merge_inventory([r.inventory for _, r in reports])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"merge: a report's inventory is malformed ({type(exc).__name__}: {exc})"[:300]) from None
     first = reports[0][1]
     target = {k: v for k, v in first.target.items() if k != "shard"}
     target["shards"] = {"count": count, "reports": [seen[i] for i in sorted(seen)]}
@@ -60,7 +106,8 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         complete=not errors,
         errors=tuple(errors),
         findings=tuple(findings),
-        undetermined=tuple(u for _, r in reports for u in r.undetermined),
+        # A target no shard read (e.g. a declared project's IAM) is reported by every shard: say it once.
+        undetermined=tuple(dict.fromkeys(u for _, r in reports for u in r.undetermined)),
         inventory=inventory,
         rules_evaluated=rules,
         timings={f"shard {_shard_of(r)[0]}": r.timings.get("total", 0.0) for _, r in reports},  # type: ignore[index]
@@ -68,6 +115,17 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         waivers=_merge_waivers([r.waivers for _, r in reports]),
         resolved=tuple(f for _, r in reports for f in r.resolved),
     )
+
+
+def _runs(numbers: Sequence[int]) -> list[tuple[int, int]]:
+    """[0, 1, 2, 5] -> [(0, 2), (5, 5)]"""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def _merge_inventory(parts: Sequence[Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from registry_guard.catalogue.findings import Finding, Undetermined
@@ -279,12 +279,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def report_from_json(document: Mapping[str, Any]) -> Report:
-    """A saved (schema-valid) JSON report back into a `Report`, to re-render it without scanning."""
+    """A saved (schema-valid) JSON report back into a `Report`, to re-render it without scanning.
+
+    It is read as consistent or not at all: a report that says `complete: true` beside read errors is
+    incomplete (nothing it did not read may be called compliant); a date that does not exist is a
+    ValueError naming the field."""
+    errors = tuple(ScanError(e["source"], e["target"], e["message"]) for e in document["errors"])
+    for field_name, value in [("generated_at", document["generated_at"])] + [
+            (f"waivers[{i}].expires", w["expires"]) for i, w in enumerate(document.get("waivers", ()))]:
+        try:
+            (datetime if field_name == "generated_at" else date).fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{field_name} is not a valid date") from None
     return Report(
         generated_at=datetime.fromisoformat(document["generated_at"]),
         target=document["target"],
-        complete=document["complete"],
-        errors=tuple(ScanError(e["source"], e["target"], e["message"]) for e in document["errors"]),
+        complete=bool(document["complete"]) and not errors,
+        errors=errors,
         findings=tuple(finding_from_json(f) for f in document["findings"]),
         undetermined=tuple(Undetermined(u["rule_id"], u["resource"], u["reason"]) for u in document["undetermined"]),
         inventory=document["inventory"],

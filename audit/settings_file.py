@@ -2,45 +2,84 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from registry_guard.catalogue.rule import all_rules
-from registry_guard.catalogue.settings import SETTINGS_SCHEMA, Settings, SettingsError
+from registry_guard.catalogue.settings import ENFORCEMENT_LEVELS, SETTINGS_SCHEMA, Settings, SettingsError
 
 from .input_files import load_document
 
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
 
 def _shown(key: object) -> str:
-    """A key as written, or its repr if printing it would break the one-line message."""
-    return str(key) if str(key).isprintable() else repr(key)
+    """A key as written when it looks like a name (a typo of a setting); anything else is not repeated, since
+    the file may be anything (a secret included)."""
+    return str(key) if isinstance(key, str) and _NAME_LIKE.match(key) else "a key that is no setting name"
+
+
+def _schema_problem(value: Any, schema: dict[str, Any]) -> str | None:
+    """What the pack's own Draft 7 validation of `schema` says about `value`, in words that never quote the
+    value (the file may be anything)."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).iter_errors(value),
+                    key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    error = errors[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    said = {
+        "type": f"must be of type {error.validator_value}",
+        "pattern": f"must match {error.validator_value}",
+        "minLength": "must not be empty",
+        "enum": f"must be one of {', '.join(map(str, error.validator_value))}",
+    }.get(str(error.validator), f"fails the pack's schema ({error.validator})")
+    return f"{where or '(value)'} {said}"
 
 
 def load_settings(path: Path) -> Settings:
     """Accept the flat settings (`{"allowedAdmins": [...]}`) or a `--policy-pack-config` file where the
-    settings sit under policy names (`{"<rule id>": {"allowedAdmins": [...]}}`)."""
+    settings sit under policy names (`{"<rule id>": {"allowedAdmins": [...]}}`). Whatever the pack would
+    refuse is refused here too: each setting is checked against the schema the pack validates it with, a
+    policy's settings must be ones that policy reads, and enforcement levels must be levels."""
     raw = load_document(path, "json" if path.suffix == ".json" else "yaml", SettingsError)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise SettingsError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
     flat: dict[str, Any] = {}
+    levels = {"enum": list(ENFORCEMENT_LEVELS)}
     for key, value in raw.items():
         if key in SETTINGS_SCHEMA:
             flat[key] = value
         elif key in all_rules() or key == "all":
-            if isinstance(value, dict):
-                for inner, inner_value in value.items():
-                    if inner == "enforcementLevel":
-                        continue
-                    if inner not in SETTINGS_SCHEMA:
-                        raise SettingsError(f"{path}: {key}.{_shown(inner)}: unknown setting; allowed: "
-                                            + ", ".join(SETTINGS_SCHEMA))
-                    if inner in flat and flat[inner] != inner_value:
-                        raise SettingsError(f"{path}: {key}.{inner} disagrees with another policy's {inner}")
-                    flat[inner] = inner_value
+            if isinstance(value, str) or not isinstance(value, dict):
+                problem = _schema_problem(value, levels if isinstance(value, str) else {"type": ["string", "object"]})
+                if problem:
+                    raise SettingsError(f"{path}: {key}: {problem.removeprefix('(value) ')}")
+                continue
+            reads = SETTINGS_SCHEMA if key == "all" else all_rules()[key].settings
+            for inner, inner_value in value.items():
+                if inner == "enforcementLevel":
+                    problem = _schema_problem(inner_value, levels)
+                    if problem:
+                        raise SettingsError(f"{path}: {key}.enforcementLevel {problem.removeprefix('(value) ')}")
+                    continue
+                if inner not in reads:
+                    allowed = ", ".join(reads) or "only enforcementLevel"
+                    raise SettingsError(f"{path}: {key}.{_shown(inner)}: not a setting of this policy; allowed: "
+                                        + allowed)
+                if inner in flat and flat[inner] != inner_value:
+                    raise SettingsError(f"{path}: {key}.{inner} disagrees with another policy's {inner}")
+                flat[inner] = inner_value
         else:
             raise SettingsError(f"{path}: {_shown(key)}: unknown setting; allowed: " + ", ".join(SETTINGS_SCHEMA))
+    problem = _schema_problem(flat, {"type": "object", "properties": SETTINGS_SCHEMA})
+    if problem:
+        raise SettingsError(f"{path}: {problem}")
     try:
         return Settings.from_mapping(flat)
     except SettingsError as exc:

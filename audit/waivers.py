@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,13 @@ def _parse_entry(path: Path, index: int, entry: Any) -> Waiver:
     if entry["rule"] not in all_rules():
         raise WaiverError(f"{where}: unknown rule {entry['rule']!r}")
     expires = entry.get("expires")
+    if isinstance(expires, datetime):  # YAML reads `2030-01-01 10:00:00` as a time; a waiver ends on a day
+        raise WaiverError(f"{where}: `expires` must be a date without a time (YYYY-MM-DD)")
     if isinstance(expires, str):
         try:
             expires = date.fromisoformat(expires)
         except ValueError:
-            raise WaiverError(f"{where}: `expires` must be a date (YYYY-MM-DD), got {expires!r}") from None
+            raise WaiverError(f"{where}: `expires` must be a date (YYYY-MM-DD)") from None
     if not isinstance(expires, date):
         raise WaiverError(f"{where}: `expires` is required (a date, YYYY-MM-DD)")
     return Waiver(entry["rule"], entry["resource"].strip(), entry["justification"].strip(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+import grpc
 from registry_guard.catalogue.findings import Finding
 
 from .analyzer import PolicyPackClient, Remediation, Resource, Violation
@@ -67,13 +67,23 @@ def program_file(program_dir: str | Path) -> Path:
 
 
 def project_name(program: Path) -> str:
-    """The project name from Pulumi.yaml, as the CLI would use it for URNs and config keys."""
+    """The project name from Pulumi.yaml, as the CLI would use it for URNs and config keys. A Pulumi.yaml
+    that is not YAML, or whose `name` is not text, is a ValueError naming the file."""
+    from ..input_files import load_document
+
     pulumi_yaml = program.parent / "Pulumi.yaml"
     if pulumi_yaml.is_file():
-        document = yaml.safe_load(pulumi_yaml.read_text())
-        if isinstance(document, dict) and isinstance(document.get("name"), str):
+        document = load_document(pulumi_yaml, "yaml", ValueError)
+        if isinstance(document, dict) and "name" in document:
+            if not isinstance(document["name"], str) or not document["name"]:
+                raise ValueError(f"{pulumi_yaml}: `name` must be the project's name (text)")
             return str(document["name"])
     return "model-registry"
+
+
+class PackCallError(RuntimeError):
+    """The pack process stopped answering (it hung past the call timeout, or died after printing its port):
+    one line naming the call and gRPC's status."""
 
 
 def run_offline_check(
@@ -84,12 +94,13 @@ def run_offline_check(
     *,
     stack: str = "dev",
     python: str | None = None,
+    call_timeout: float = 60.0,
 ) -> CheckResult:
     """Run the program under mocks, then Remediate+Analyze every declared resource and AnalyzeStack them all.
 
     Raises `audit.sources.stack_program.StackProgramError` when the program fails,
-    `analyzer.PolicyConfigError` for a bad `pack_config` and `analyzer.PackStartError` when the pack
-    does not start.
+    `analyzer.PolicyConfigError` for a bad `pack_config`, `analyzer.PackStartError` when the pack
+    does not start and `PackCallError` when it stops answering (each call may take `call_timeout` seconds).
     """
     # Imported here: the stack runner pulls in the Pulumi runtime, which callers of to_finding do not need.
     from audit.sources.stack_program import run_stack_program
@@ -111,11 +122,22 @@ def run_offline_check(
         for r in run.resources
     ]
     with PolicyPackClient(
-        pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack, stack_config=stack_config
+        pack_dir or DEFAULT_PACK_DIR, python=python, project=project, stack=stack, stack_config=stack_config,
+        call_timeout=call_timeout,
     ) as client:
-        info = client.info()
-        resolved = client.configure(pack_config)
-        violations, remediations = client.check(resources, stack_urn=run.stack_urn)
+        step = "GetAnalyzerInfo"
+        try:
+            info = client.info()
+            step = "Configure"
+            resolved = client.configure(pack_config)
+            step = "Analyze"
+            violations, remediations = client.check(resources, stack_urn=run.stack_urn)
+        except grpc.RpcError as exc:
+            code = exc.code() if isinstance(exc, grpc.Call) else None
+            said = "no answer within the call timeout" if code == grpc.StatusCode.DEADLINE_EXCEEDED else (
+                f"{code.name if code else 'error'}: {(exc.details() if isinstance(exc, grpc.Call) else '') or ''}")
+            raise PackCallError(f"policy pack {client.pack_dir}: {step} failed ({said.splitlines()[0][:200]})"
+                                .replace(": )", ")")) from None
         start_seconds = client.start_seconds
     return CheckResult(
         findings=tuple(replace(to_finding(v), source_location=positions.get(v.urn)) for v in violations),

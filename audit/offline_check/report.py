@@ -6,7 +6,7 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,24 @@ from .check import CheckResult, program_file, project_name
 
 
 def _cli_value(value: Any) -> str:
-    """Config values as the Pulumi CLI hands them to a program: strings as they are, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """Config values as the Pulumi CLI hands them to a program: strings as they are, the rest as JSON. A YAML
+    date (`2030-01-01`) is the text it was written as, since Pulumi's YAML reader keeps it a string; binary
+    (`!!binary`) and keys that are not text have no config form (TypeError)."""
+    def plain(item: Any) -> Any:
+        if isinstance(item, date | datetime):
+            return str(item)
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                raise TypeError("a key inside it is not text")
+            return {k: plain(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [plain(v) for v in item]
+        if item is None or isinstance(item, str | int | float | bool):
+            return item
+        raise TypeError(f"{type(item).__name__} values have no config form")
+
+    value = plain(value)
+    return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
 
 
 def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -> dict[str, str]:
@@ -31,9 +47,14 @@ def load_stack_config(path: Path | None, values: Sequence[str], program: Path) -
         if not isinstance(raw, dict):
             raise ValueError(f"{path}: expected a `config:` map as in Pulumi.<stack>.yaml")
         for key, value in raw.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: config keys must be text, found a {type(key).__name__} key")
             if isinstance(value, dict) and "secure" in value:
                 raise ValueError(f"{path}: {key} is an encrypted secret; pass it with --config-value")
-            config[key if ":" in key else f"{project}:{key}"] = _cli_value(value)
+            try:
+                config[key if ":" in key else f"{project}:{key}"] = _cli_value(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}: {key}: not a config value ({exc})") from None
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -41,7 +41,7 @@ _DIR: Final = "snapshots"
 _CHAINED: Final = re.compile(r"^(\d{12})\.json$")
 _LEGACY: Final = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{12}\.json$")  # format 1: time and a random suffix
 # A snapshot of 100k images is ~20 MB; anything this big is not one.
-MAX_SNAPSHOT_BYTES: Final = 512 * 1024 * 1024
+MAX_SNAPSHOT_BYTES: Final = 256 * 1024 * 1024
 # How many of the newest snapshots a scan reads looking for one it can use.
 _SEARCH_LIMIT: Final = 10
 # How many times a scan tries to claim the next number while other scans keep taking it.

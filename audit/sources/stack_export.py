@@ -18,7 +18,7 @@ from registry_guard.catalogue.findings import Finding
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.pulumi_properties.adapt import adapt
 
-from audit.input_files import load_document
+from audit.input_files import MAX_DOCUMENT_BYTES, load_document
 
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
@@ -122,4 +122,8 @@ def _refs(state: RegistryState) -> list[str]:
 
 
 def load_stack_export(path: Path) -> DeclaredState:
-    return parse_stack_export(load_document(path, "json", StackExportError), str(path))
+    document = load_document(path, "json", StackExportError, MAX_DOCUMENT_BYTES)
+    try:
+        return parse_stack_export(document, str(path))
+    except RecursionError:  # property values nested past what the adapter walks
+        raise StackExportError(f"{path}: a resource's properties are nested too deeply") from None

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from registry_guard.catalogue.findings import Finding
+from registry_guard.catalogue.judge import judge
 from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
+from registry_guard.catalogue.rule import Inputs, Stage
 from registry_guard.catalogue.settings import Settings, SettingsError
 
 from audit.errors import ScanError
 from audit.formats.json_report import validate
+from audit.merge import merge_reports
 from audit.report import build_report, inventory_of, report_from_json
 from audit.settings_file import load_settings
-from audit.sources.history import HistoryError, Snapshot
+from audit.sources.history import HistoryError, LocalHistory, Snapshot
 from audit.sources.oci import (
     BearerChallenge,
     parse_link_next,
@@ -173,16 +176,62 @@ snapshots = st.fixed_dictionaries({}, optional={
     | json_values})
 
 
+chained = st.fixed_dictionaries({"format": st.just(2)}, optional={
+    "sequence": st.integers(-2, 10**13) | json_values,
+    "taken_at": st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat) | st.datetimes().map(datetime.isoformat)
+    | st.text(max_size=20),
+    "previous": st.none() | st.fixed_dictionaries({}, optional={
+        "name": st.text(max_size=20), "digest": st.just("sha256:" + "a" * 64) | st.text(max_size=10),
+        "sequence": st.none() | st.integers(-1, 10**13)}) | json_values,
+    "carried_forward": st.lists(st.text(max_size=5), max_size=2) | json_values,
+    "images": st.lists(image_entries | json_values, max_size=4) | json_values,
+    "findings": st.lists(st.fixed_dictionaries({"fingerprint": st.text(max_size=8)}), max_size=2) | json_values})
+
+
 @FUZZ
-@given(data=snapshots | json_values)
+@given(data=chained | snapshots | json_values)
 def test_snapshot_parser(data: Any) -> None:
     try:
         snapshot = Snapshot.from_json(data, "snap.json")
     except HistoryError as exc:
         _one_line(exc)
     else:
-        assert isinstance(snapshot, Snapshot)
-        json.dumps(snapshot.to_json())  # what was accepted can be written again
+        assert isinstance(snapshot, Snapshot) and snapshot.taken_at.tzinfo is not None
+        again = Snapshot.from_bytes(snapshot.to_bytes(), "again.json")  # what was accepted is written as valid
+        assert again.sequence == snapshot.sequence and again.images == snapshot.images
+
+
+SNAPSHOT_NAMES = ["000000000001.json", "000000000002.json", "000000000003.json", "000000000009.json",
+                  "20260101T000000000000Z-0123456789ab.json", "notes.json", ".tmp-1.json"]
+
+
+@FUZZ
+@given(files=st.dictionaries(st.sampled_from(SNAPSHOT_NAMES),
+                             st.binary(max_size=48) | (chained | snapshots).map(lambda d: json.dumps(d).encode()),
+                             max_size=4),
+       seconds=st.integers(-10**6, 10**6))
+def test_history_read_and_integrity_judgement(scratch: Path, files: dict[str, bytes], seconds: int) -> None:
+    """Whatever a history folder holds, reading it either works or is one HistoryError; the chain it yields
+    is judged without error, and the next snapshot can be committed after it."""
+    directory = Path(tempfile.mkdtemp(dir=scratch))
+    (directory / "snapshots").mkdir()
+    for name, data in files.items():
+        (directory / "snapshots" / name).write_bytes(data)
+    history = LocalHistory(directory)
+    try:
+        read = history.read()
+    except HistoryError as exc:
+        _one_line(exc)
+        return
+    now = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    if read.chain is not None:
+        previous = RegistryState(images=read.previous.images if read.previous else (), history=read.chain)
+        judged = judge(Inputs(RegistryState(observed_at=now), previous=previous), Stage.HISTORY,
+                       ["history-integrity"])
+        assert all(f.message and "\n" not in f.message for f in judged.findings)
+    where = history.commit(Snapshot(now, ()), read)
+    assert Path(where).name == f"{read.next_sequence:012d}.json"
+    assert Snapshot.from_bytes(Path(where).read_bytes(), where).sequence == read.next_sequence
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,8 +277,58 @@ def test_report_reader_after_schema_validation(edits: list[tuple[tuple[Any, ...]
         validate(document)
     except jsonschema.ValidationError:
         return
-    report = report_from_json(document)  # schema-valid: must load
+    try:
+        report = report_from_json(document)  # schema-valid: loads, or names the field it cannot read
+    except ValueError as exc:
+        _one_line(exc)
+        return
+    assert report.complete is (document["complete"] and not document["errors"])
     json.dumps(report.to_json())
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging shard reports: a merged report or one refusing line, and complete only when every shard is
+
+def _shard(index: int) -> dict[str, Any]:
+    document = copy.deepcopy(BASE_REPORT)
+    document["errors"], document["complete"] = [], True
+    document["target"] = {"registries": [{"url": "http://127.0.0.1:5000", "repositories": index}],
+                          "history": f"/h/shard-{index}-of-2", "shard": {"index": index, "count": 2}}
+    return document
+
+
+shard_paths = st.sampled_from([
+    ("target", "shard", "index"), ("target", "shard", "count"), ("target", "shard"), ("target", "registries"),
+    ("target", "history"), ("target", "gcr_buckets"), ("target", "artifact_registry"), ("kind",), ("complete",),
+    ("errors",), ("inventory", "repositories"), ("inventory", "repositories", 0), ("inventory", "buckets"),
+])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.integers(0, 1), shard_paths, json_values | st.integers(-3, 10**13)), max_size=3),
+       keep=st.sampled_from([(0, 1), (0,), (1, 0), (0, 0)]))
+def test_merge_of_edited_shards(edits: list[tuple[int, tuple[Any, ...], Any]], keep: tuple[int, ...]) -> None:
+    documents = [_shard(0), _shard(1)]
+    for which, path, value in edits:
+        target: Any = documents[which]
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        for document in documents:
+            validate(document)
+    except jsonschema.ValidationError:
+        return
+    try:
+        merged = merge_reports([(f"shard{i}.json", documents[i]) for i in keep])
+    except ValueError as exc:
+        _one_line(exc)
+        return
+    if merged.complete:
+        assert sorted(keep) == [0, 1] and all(d["complete"] and not d["errors"] for d in documents)
 
 
 # ---------------------------------------------------------------------------------------------
