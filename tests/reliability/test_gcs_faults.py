@@ -5,7 +5,6 @@ and must record a malformed IAM policy or ACL as unread."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,16 +36,17 @@ def _scan(proxy: FaultProxy, bucket: str, out: Path) -> CliRun:
     return run
 
 
-@pytest.mark.parametrize("fault", [stall(20), status(503), reset()], ids=["stall", "503", "reset"])
+@pytest.mark.parametrize("fault", [stall(600), status(503), reset()], ids=["stall", "503", "reset"])
 def test_transient_fault_on_bucket_iam_is_retried_quickly(fault, gcs_estate, gcs_proxy: FaultProxy,
                                                           tmp_path: Path) -> None:
     risky = gcs_estate[1]
     baseline = _scan(gcs_proxy, risky, tmp_path / "baseline")
     assert baseline.rc == 1 and baseline.report["complete"] is True
     gcs_proxy.plan = [Rule(fault, path=f"/b/{risky}/iam", times=1)]
-    started = time.monotonic()
+    gcs_proxy.clear()
     run = _scan(gcs_proxy, risky, tmp_path / "faulty")
-    assert time.monotonic() - started < 12
+    # Asked again after the fault (a stall was cut by --timeout 1, not waited out: it lasts past the run's guard).
+    assert len(gcs_proxy.matching(f"/b/{risky}/iam")) == 2
     assert run.report["complete"] is True, run.report["errors"]
     assert run.findings() == baseline.findings()
 

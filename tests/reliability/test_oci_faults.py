@@ -13,7 +13,6 @@ import asyncio
 import itertools
 import json
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -136,16 +135,14 @@ def test_persistent_faults_make_the_scan_incomplete(case: str, registry_proxy: F
 
 def test_persistent_stall_is_bounded_and_named(registry_proxy: FaultProxy, tmp_path: Path) -> None:
     """A tag whose manifest never answers: each attempt times out after --timeout, the number of
-    attempts is bounded, the rest of the registry is read, the tag is named as unread."""
-    registry_proxy.plan = [Rule(stall(30), path="/models/llm/manifests/v1.0.0")]
-    started = time.monotonic()
+    attempts is bounded, the rest of the registry is read, the tag is named as unread. (The stall outlasts
+    the run's guard many times over: had --timeout not cut each attempt, the scan would never end in time.
+    The exact waits between attempts are checked with an injected clock below.)"""
+    registry_proxy.plan = [Rule(stall(600), path="/models/llm/manifests/v1.0.0")]
     run = _scan(registry_proxy, tmp_path)
-    elapsed = time.monotonic() - started
     _assert_incomplete(run, f"{registry_proxy.host}/models/llm:v1.0.0")
     attempts = registry_proxy.matching("/models/llm/manifests/v1.0.0")
     assert len(attempts) == MAX_RETRIES + 1
-    # 5 timeouts of 1 s plus at most 0.2+0.4+0.8+1.6 s of backoff, plus process start-up.
-    assert elapsed < 5 * 1 + 3.0 + 8.0
     # Everything else was read.
     assert run.report["inventory"]["images"] >= 3
 

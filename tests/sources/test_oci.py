@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -23,7 +24,9 @@ from audit.sources.oci import (
     parse_retry_after,
     parse_www_authenticate,
     scan_oci_registry,
+    scan_oci_registry_async,
 )
+from audit.sources.oci.client import Pacing
 from audit.sources.urls import check_url_allowed
 from localdev.oci_push import delete_manifest, push_image, seed_model_registry
 from localdev.oci_registry import LocalRegistry
@@ -140,9 +143,14 @@ def test_429_with_retry_after_is_retried_and_result_equals_fault_free(
         return None
 
     proxy = stub_server(registry_proxy(seeded_registry.url, hook))
-    started = time.monotonic()
-    inv = scan_oci_registry(proxy.url, backoff_base=0.01)
-    assert time.monotonic() - started >= 1.0  # Retry-After was honoured, not the 10 ms backoff
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    inv = asyncio.run(scan_oci_registry_async(proxy.url, backoff_base=0.01,
+                                              pacing=Pacing(sleep=sleep, random=random.Random(0))))
+    assert waits == [1.0] * 5  # Retry-After was honoured for each throttled request, not the 10 ms backoff
     assert inv.errors == ()
     assert grouped(inv) == grouped(clean)
     assert inv.requests == clean.requests + 5  # 4 tags/list + 1 HEAD were sent twice
@@ -257,9 +265,17 @@ def test_shards_partition_the_repositories(seeded_registry: Seeded) -> None:
 
 
 def test_rate_limit_spaces_requests(seeded_registry: Seeded) -> None:
-    started = time.monotonic()
-    inv = scan_oci_registry(seeded_registry.url, repositories=["team/b/ranker"], rate_limit=20)
-    assert inv.requests == 5 and time.monotonic() - started >= 4 / 20
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    # A clock that stands still: each request's wait is exactly how far its slot lies after the first.
+    pacing = Pacing(sleep=sleep, monotonic=lambda: 100.0, random=random.Random(0))
+    inv = asyncio.run(scan_oci_registry_async(seeded_registry.url, repositories=["team/b/ranker"], rate_limit=20,
+                                              pacing=pacing))
+    assert inv.requests == 5
+    assert sorted(waits) == pytest.approx([1 / 20, 2 / 20, 3 / 20, 4 / 20])
 
 
 @pytest.mark.slow
