@@ -66,4 +66,5 @@ def test_full_scan_sends_only_reads(tmp_path: Path) -> None:
     snapshots = [p for p in written if p.parts[0] == "history"]
     assert len(snapshots) == 2 and all(p.suffix == ".json" and p.parent.name == "snapshots" for p in snapshots)
     assert {p for p in written if p.parts[0] == "reports"} == {
-        Path("reports", str(i), "registry-guard-scan.json") for i in (1, 2)}
+        Path("reports", str(i), name) for i in (1, 2)
+        for name in ("registry-guard-scan.json", "registry-guard-scan.sha256")}  # the report and its manifest
