@@ -114,7 +114,7 @@ def test_a_declared_target_the_scan_did_not_read_is_undetermined(estate: Estate,
     export = _gcr_export(tmp_path)
     args = ["scan", "--registry", estate.registry.url, "--gcr-bucket", estate.hardened_bucket, "--quiet",
             "--desired", str(export), "--output", str(tmp_path)]  # the declared bucket is not scanned
-    rc, doc = run_audit(args, tmp_path)
+    _, doc = run_audit(args, tmp_path)
     assert not [f for f in doc["findings"] if f["rule_id"] == "iam-drift"]
     undetermined = {(u["rule_id"], u["resource"]) for u in doc["undetermined"]}
     assert ("iam-drift", f"bucket:{estate.risky_bucket}") in undetermined
