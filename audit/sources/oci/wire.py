@@ -15,6 +15,7 @@ certifi's bundle, as before. No cookies are kept and no redirect is followed.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import sys
 import urllib.request
@@ -25,12 +26,15 @@ from urllib.parse import unquote, urlsplit
 
 import aiohttp
 import certifi
+from yarl import URL
 
 from audit import __version__
 from audit.sources.oci.limits import size_text
 
 USER_AGENT: Final = f"model-registry-guard/{__version__} aiohttp/{aiohttp.__version__}"
 _CA_VARIABLES: Final = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+# Printable ASCII without space, '#' or '%': nothing for yarl to re-quote, so it is sent as it is.
+_PLAIN_URL: Final = re.compile(r"^https?://[\x21\x22\x24\x26-\x7e]+$")
 
 
 class WireError(Exception):
@@ -163,6 +167,7 @@ class AiohttpWire:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = max(1, connections)
         self._session: aiohttp.ClientSession | None = None
+        self._origins: dict[str, tuple[_Proxy | None, str]] = {}
 
     @property
     def secrets(self) -> set[str]:
@@ -175,13 +180,26 @@ class AiohttpWire:
             headers={"User-Agent": USER_AGENT}, auto_decompress=True)
         return self._session
 
+    def _target(self, url: str) -> tuple[URL | str, _Proxy | None, str]:
+        """(what aiohttp is given, the proxy, the host for messages) of `url`. A scan sends thousands of
+        requests to one origin: its proxy and host are looked up once, and a URL of plain printable ASCII
+        (what the scanner builds with `quote`) is passed as already encoded, sparing yarl a re-quoting."""
+        scheme_end = url.find("://")
+        slash = url.find("/", scheme_end + 3) if scheme_end > 0 else -1
+        prefix = url[:slash] if slash > 0 else url
+        known = self._origins.get(prefix)
+        if known is None:
+            parts = urlsplit(url)
+            known = self._origins[prefix] = (self.proxies.for_url(parts.scheme, parts.hostname or ""),
+                                             parts.hostname or "?")
+        target: URL | str = URL(url, encoded=True) if _PLAIN_URL.match(url) else url
+        return target, known[0], known[1]
+
     async def request(self, method: str, url: str, headers: Mapping[str, str]) -> Reply:
         session = self._session or self._open()
-        parts = urlsplit(url)
-        proxy = self.proxies.for_url(parts.scheme, parts.hostname or "")
-        host = parts.hostname or "?"
+        target, proxy, host = self._target(url)
         try:
-            async with session.request(method, url, headers=dict(headers), allow_redirects=False,
+            async with session.request(method, target, headers=headers, allow_redirects=False,
                                        proxy=proxy.url if proxy else None,
                                        proxy_headers=proxy.headers if proxy else None) as resp:
                 content = b"" if method == "HEAD" else await self._body(resp)
