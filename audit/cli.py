@@ -25,7 +25,7 @@ from registry_guard.catalogue.severity import SEVERITIES
 
 from . import __version__
 from .formats import FORMATS, ReportWriteError
-from .report import Report
+from .report import Report, Waiver
 
 if TYPE_CHECKING:
     from .formats import Written
@@ -258,6 +258,15 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path)
 
 
+def _config_waivers(path: Path | None) -> tuple[Waiver, ...]:
+    """Waivers a pack config given as `--config` carries for its policies (see settings_file)."""
+    if path is None:
+        return ()
+    from .settings_file import config_waivers
+
+    return config_waivers(path)
+
+
 def _to_stdout(args: argparse.Namespace) -> bool:
     return str(args.output) == "-"
 
@@ -337,7 +346,7 @@ def _scan(args: argparse.Namespace) -> int:
             registry_token_realms=tuple(args.registry_token_realm), desired=args.desired, history=args.history,
             settings=_settings(args.config), concurrency=args.concurrency, rate_limit=args.rate_limit,
             timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
-            waivers=load_waivers(args.waivers) if args.waivers else (),
+            waivers=(load_waivers(args.waivers) if args.waivers else ()) + _config_waivers(args.config),
             rules=select(args.rules, args.skip_rules, SCAN_STAGES, "scan"),
         )
         # The display moves as the sources read repositories and tags (audit.progress).

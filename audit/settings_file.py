@@ -8,8 +8,10 @@ from typing import Any
 
 from registry_guard.catalogue.rule import all_rules
 from registry_guard.catalogue.settings import ENFORCEMENT_LEVELS, SETTINGS_SCHEMA, Settings, SettingsError
+from registry_guard.catalogue.waivers import WAIVERS_SETTING, waivers_of
 
 from .input_files import load_document
+from .report import Waiver
 
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
@@ -63,6 +65,11 @@ def load_settings(path: Path) -> Settings:
                 continue
             reads = SETTINGS_SCHEMA if key == "all" else all_rules()[key].settings
             for inner, inner_value in value.items():
+                if inner == "waivers" and key != "all":
+                    problem = _schema_problem(inner_value, WAIVERS_SETTING)
+                    if problem:
+                        raise SettingsError(f"{path}: {key}.waivers{problem.removeprefix('(value)')}")
+                    continue  # accepted risks: config_waivers reads them
                 if inner == "enforcementLevel":
                     problem = _schema_problem(inner_value, levels)
                     if problem:
@@ -84,3 +91,19 @@ def load_settings(path: Path) -> Settings:
         return Settings.from_mapping(flat)
     except SettingsError as exc:
         raise SettingsError(f"{path}: {exc}") from None
+
+
+def config_waivers(path: Path) -> tuple[Waiver, ...]:
+    """The accepted risks a `--policy-pack-config` file gives its policies (`{"<rule id>": {"waivers": [...]}}`):
+    the pack honours them at deploy time, so the audit does too. `load_settings` has checked their shape."""
+    raw = load_document(path, "json" if path.suffix == ".json" else "yaml", SettingsError)
+    found: list[Waiver] = []
+    for key, value in (raw or {}).items() if isinstance(raw, dict) else ():
+        if key in all_rules() and isinstance(value, dict) and "waivers" in value:
+            try:
+                accepted = waivers_of(key, value["waivers"])
+            except SettingsError as exc:
+                raise SettingsError(f"{path}: {key}.{exc}") from None
+            found += [Waiver(w.rule_id, w.resource, w.justification, w.owner, w.expires.isoformat())
+                      for w in accepted]
+    return tuple(found)

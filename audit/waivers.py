@@ -7,13 +7,13 @@ fails the exit code. An expired waiver waives nothing, and it and any unused wai
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from registry_guard.catalogue.rule import all_rules
+from registry_guard.catalogue.waivers import Waiver as AcceptedRisk
 
 from .input_files import load_document
 from .report import ReportFinding, Waiver
@@ -65,13 +65,15 @@ def apply_waivers(findings: Iterable[ReportFinding], waivers: Iterable[Waiver], 
         tuple[tuple[ReportFinding, ...], tuple[Waiver, ...]]:
     """Mark findings covered by an active waiver; give each waiver its status for this run."""
     waivers = list(waivers)
-    active = [date.fromisoformat(w.expires) >= today for w in waivers]
+    # The catalogue says what a waiver covers and until when, as it does for the pack at deploy time.
+    shared = [AcceptedRisk(w.rule_id, w.resource, w.justification, w.owner, date.fromisoformat(w.expires))
+              for w in waivers]
+    active = [w.holds_on(today) for w in shared]
     matched = [0] * len(waivers)
     out = []
     for finding in findings:
         for i, waiver in enumerate(waivers):
-            if active[i] and waiver.rule_id == finding.rule_id and fnmatch.fnmatchcase(finding.resource,
-                                                                                        waiver.resource):
+            if active[i] and shared[i].covers(finding.rule_id, finding.resource):
                 matched[i] += 1
                 finding = dataclasses.replace(finding, waiver=dataclasses.replace(waiver, status="active"))
                 break

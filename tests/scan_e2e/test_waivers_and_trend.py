@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from registry_guard.catalogue.settings import SettingsError
 from scan_support import Estate, run_audit
 
 from audit.cli import main
@@ -93,3 +94,24 @@ def test_trend_new_still_open_resolved(estate: Estate, tmp_path: Path) -> None:
     [resolved] = doc["resolved"]
     assert resolved["rule_id"] == "no-public-access" and resolved["evidence"]["shape"] == "bucket-acl"
     assert demo_estate.PROJECT in resolved["resource"]
+
+
+def test_a_pack_config_carries_the_same_waivers_to_the_audit(tmp_path: Path) -> None:
+    """One file for both tools: the waivers a --policy-pack-config gives a policy are the audit's too."""
+    from audit.settings_file import config_waivers, load_settings
+
+    pack_config = tmp_path / "pack.json"
+    pack_config.write_text(
+        '{"no-public-access": {"enforcementLevel": "mandatory", "waivers": [{"resource": "bucket:artifacts.*", '
+        '"justification": "partner mirror", "owner": "sec@example.com", "expires": "2030-01-01"}]},'
+        ' "no-broad-admin": {"allowedAdmins": ["group:admins@example.com"]}}')
+    assert load_settings(pack_config).allowed_admins == ("group:admins@example.com",)
+    (waiver,) = config_waivers(pack_config)
+    assert waiver == Waiver("no-public-access", "bucket:artifacts.*", "partner mirror", "sec@example.com",
+                            "2030-01-01")
+    out, _ = apply_waivers((_finding("no-public-access", "bucket:artifacts.p.appspot.com"),), (waiver,),
+                           date(2026, 11, 25))
+    assert out[0].waived
+    pack_config.write_text('{"no-public-access": {"waivers": [{"resource": "x"}]}}')
+    with pytest.raises(SettingsError, match=r"no-public-access\.waivers"):
+        load_settings(pack_config)

@@ -50,8 +50,8 @@ class Waiver:
     def holds_on(self, today: date) -> bool:
         return today <= self.expires
 
-    def covers(self, finding: Finding) -> bool:
-        return finding.rule_id == self.rule_id and fnmatch.fnmatchcase(finding.resource, self.resource)
+    def covers(self, rule_id: str, resource: str) -> bool:
+        return rule_id == self.rule_id and fnmatch.fnmatchcase(resource, self.resource)
 
 
 def waivers_of(rule_id: str, entries: object) -> tuple[Waiver, ...]:
@@ -89,7 +89,7 @@ class Verdict:
 
 
 def weigh(finding: Finding, waivers: Sequence[Waiver], today: date) -> Verdict:
-    covering = [w for w in waivers if w.covers(finding)]
+    covering = [w for w in waivers if w.covers(finding.rule_id, finding.resource)]
     holding = [w for w in covering if w.holds_on(today)]
     if holding:
         return Verdict(finding, accepted_by=max(holding, key=lambda w: w.expires))
