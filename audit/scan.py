@@ -112,7 +112,8 @@ def _sources(options: ScanOptions) -> list[Source]:
 
         sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
                                       rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
-                                      token_realms=options.registry_token_realms)
+                                      token_realms=options.registry_token_realms,
+                                      version_tag_pattern=options.settings.version_tag_pattern)
                     for url in options.registries]
     return sources
 

@@ -83,9 +83,10 @@ def _ensure_blob(client: httpx.Client, base: str, repo: str, blob: _Blob, mount_
     _check(client.put(location, content=blob.data, headers={"Content-Type": "application/octet-stream"}), 201)
 
 
-def _put_manifest(client: httpx.Client, base: str, repo: str, reference: str, body: bytes) -> str:
+def _put_manifest(client: httpx.Client, base: str, repo: str, reference: str, body: bytes,
+                  media_type: str = OCI_MANIFEST) -> str:
     resp = _check(client.put(f"{base}/v2/{repo}/manifests/{reference}", content=body,
-                             headers={"Content-Type": OCI_MANIFEST}), 201)
+                             headers={"Content-Type": media_type}), 201)
     return resp.headers.get("Docker-Content-Digest") or _digest(body)
 
 
@@ -160,3 +161,87 @@ def seed_model_registry(base_url: str, repos: int | Sequence[str] = 5, tags_per_
             for tag in group:
                 result[name][tag] = digest
     return result
+
+
+# -- supply-chain artifacts: the manifests cosign and OCI 1.1 clients push ------------------------------------
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
+
+
+@dataclass(frozen=True)
+class ArtifactLayer:
+    media_type: str
+    data: bytes
+    annotations: dict[str, str]
+
+
+def push_artifact(base_url: str, repo: str, reference: str | None, layers: Sequence[ArtifactLayer], *,
+                  config: bytes | None = None, config_media_type: str = OCI_CONFIG, artifact_type: str | None = None,
+                  subject: tuple[str, int] | None = None, annotations: dict[str, str] | None = None,
+                  client: httpx.Client | None = None) -> tuple[str, int]:
+    """Push an artifact manifest (a signature, attestation, SBOM, ...) with its blobs under `reference` (a tag;
+    None pushes it by digest). `subject` is (digest, size) of the image it refers to, as an OCI 1.1 referrer
+    names it. Returns (digest, size) of the manifest."""
+    base = base_url.rstrip("/")
+    own = client is None
+    http = client or httpx.Client(timeout=30.0)
+    try:
+        if config is None:
+            # cosign's config: an image config whose rootfs lists the layers (it pushes artifacts as images).
+            config = json.dumps({"architecture": "", "created": "0001-01-01T00:00:00Z", "os": "", "config": {},
+                                 "rootfs": {"type": "layers", "diff_ids": [_digest(layer.data) for layer in layers]}},
+                                separators=(",", ":")).encode()
+        blobs = [_Blob(_digest(config), config, config_media_type),
+                 *(_Blob(_digest(layer.data), layer.data, layer.media_type) for layer in layers)]
+        for blob in blobs:
+            _ensure_blob(http, base, repo, blob, None)
+        manifest: dict[str, object] = {"schemaVersion": 2, "mediaType": OCI_MANIFEST}
+        if artifact_type:
+            manifest["artifactType"] = artifact_type
+        manifest["config"] = {"mediaType": config_media_type, "size": len(config), "digest": _digest(config)}
+        manifest["layers"] = [
+            {"mediaType": layer.media_type, "size": len(layer.data), "digest": _digest(layer.data),
+             **({"annotations": layer.annotations} if layer.annotations else {})}
+            for layer in layers]
+        if subject is not None:
+            manifest["subject"] = {"mediaType": OCI_MANIFEST, "digest": subject[0], "size": subject[1]}
+        if annotations:
+            manifest["annotations"] = annotations
+        body = json.dumps(manifest, separators=(",", ":")).encode()
+        digest = _put_manifest(http, base, repo, reference or _digest(body), body)
+        return digest, len(body)
+    finally:
+        if own:
+            http.close()
+
+
+def manifest_size(base_url: str, repo: str, reference: str, *, client: httpx.Client | None = None) -> int:
+    """The size of a manifest in bytes, as a referrer's `subject` descriptor states it."""
+    own = client is None
+    http = client or httpx.Client(timeout=30.0)
+    try:
+        resp = _check(http.get(f"{base_url.rstrip('/')}/v2/{repo}/manifests/{reference}",
+                               headers={"Accept": f"{OCI_MANIFEST}, {OCI_INDEX}"}), 200)
+        return len(resp.content)
+    finally:
+        if own:
+            http.close()
+
+
+def add_to_referrers_tag(base_url: str, repo: str, subject_digest: str, descriptor: dict[str, object], *,
+                         client: httpx.Client | None = None) -> str:
+    """What an OCI 1.1 client does on a registry without the referrers API (distribution 2.8): add the
+    referrer's descriptor to the index under the tag `sha256-<hex>` of its subject. Returns the index digest."""
+    base = base_url.rstrip("/")
+    own = client is None
+    http = client or httpx.Client(timeout=30.0)
+    tag = subject_digest.replace(":", "-", 1)
+    try:
+        resp = http.get(f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": OCI_INDEX})
+        manifests = resp.json().get("manifests", []) if resp.status_code == 200 else []
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [*manifests, descriptor]}
+        return _put_manifest(http, base, repo, tag, json.dumps(index, separators=(",", ":")).encode(), OCI_INDEX)
+    finally:
+        if own:
+            http.close()

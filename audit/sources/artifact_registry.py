@@ -8,6 +8,7 @@ so the report says `complete: false` instead of silently judging less.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from registry_guard.catalogue.model import (
     RegistryState,
     Repository,
     ResourceRef,
+    SupplyChainArtifact,
 )
 from registry_guard.catalogue.names import is_repository_id
 
@@ -41,6 +43,7 @@ from audit.errors import ScanError
 from audit.progress import work
 from audit.sharding import in_shard
 from audit.sources.source import ReportTarget, SourceRead
+from audit.sources.supply_chain import cosign_tag, is_supply_chain_tag, referrer_kind
 from audit.sources.urls import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
@@ -442,6 +445,7 @@ class _Scan:
     def read_images(self, ref: ResourceRef) -> None:
         read = pages = 0
         packages: dict[str, str] = {}
+        first = len(self.images)
         try:
             pager = self.client.list_docker_images(
                 request={"parent": ref.name, "page_size": self.page_size},
@@ -454,6 +458,10 @@ class _Scan:
                 pages += 1
                 self.pages += 1
                 for pb in artifactregistry_v1.ListDockerImagesResponse.pb(page).docker_images:
+                    if not pb.tags and pb.artifact_type and referrer_kind(pb.artifact_type, {}) is not None:
+                        # An OCI 1.1 referrer (a Sigstore bundle, an SBOM, ...): not an image. The listing
+                        # does not say which image it describes.
+                        continue
                     image = _image(ref, pb, packages)
                     if image is None:
                         self.error(
@@ -469,6 +477,29 @@ class _Scan:
                 f"docker images not read completely ({read} read on {pages} pages before the failure)",
                 exc,
             )
+        self.images[first:] = _attach_cosign_artifacts(self.images[first:])
+
+
+def _attach_cosign_artifacts(images: list[Image]) -> list[Image]:
+    """One repository's listing with cosign's signatures, attestations and SBOMs (images tagged only
+    `sha256-<hex>.sig|.att|.sbom`, or the referrers tag `sha256-<hex>`) taken out and attached to the image
+    each describes. Their content is not read here (the Artifact Registry API does not serve it): the OCI
+    source reads it from the registry's Docker endpoint."""
+    attached: dict[tuple[str, str], list[SupplyChainArtifact]] = {}
+    kept: list[Image] = []
+    for image in images:
+        if not image.tags or not all(is_supply_chain_tag(tag) for tag in image.tags):
+            kept.append(image)
+            continue
+        for tag in image.tags:
+            if (found := cosign_tag(tag)) is not None:
+                subject, kind = found
+                attached.setdefault((image.package, subject), []).append(
+                    SupplyChainArtifact(kind, "cosign-tag", digest=image.digest, tag=tag))
+    if not attached:
+        return kept
+    return [dataclasses.replace(image, attached=tuple(attached[key]))
+            if (key := (image.package, image.digest or "")) in attached else image for image in kept]
 
 
 def scan_artifact_registry(

@@ -27,6 +27,7 @@ class FakeDockerImage:
     media_type: str = "application/vnd.docker.distribution.manifest.v2+json"
     build_time: str | None = None
     update_time: str | None = None
+    artifact_type: str | None = None  # an OCI artifact's artifactType (signatures, SBOMs, ...)
 
 
 def fake_digest(seed: str) -> str:

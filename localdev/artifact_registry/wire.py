@@ -208,6 +208,8 @@ def docker_image_json(image: FakeDockerImage, repository: str) -> JSON:
     }
     if image.build_time is not None:
         body["buildTime"] = image.build_time
+    if image.artifact_type is not None:
+        body["artifactType"] = image.artifact_type
     if not image.tags:
         del body["tags"]  # proto3 JSON omits empty repeated fields
     return body

@@ -194,6 +194,11 @@ class HttpClient:
             self._tokens[key] = token
             return token
 
+    async def send_anonymous(self, method: str, url: str) -> Reply:
+        """A request that carries no credentials, retried like any other: for a blob a registry redirects
+        to its storage service on another host (the URL it gives carries its own authorisation)."""
+        return await self._send(method, url, {})
+
     async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
                       scope_hint: str | None = None) -> Reply:
         """One logical request; on 401 with a Bearer challenge, fetch a token and retry once.

@@ -32,6 +32,10 @@ class Limits:
     scan_seconds: float = 6 * 3600.0
     # The longest Retry-After the scan waits; a registry asking for more is a read error, not a wait.
     retry_after_seconds: float = 60.0
+    # One layer of a signature or attestation (a signed payload, DSSE envelope or Sigstore bundle: a few KB;
+    # SLSA provenance, tens of KB), and the signatures and attestations read per released image.
+    artifact_bytes: int = 4 * MIB
+    artifacts_per_image: int = 32
 
     def __post_init__(self) -> None:
         for item in fields(self):

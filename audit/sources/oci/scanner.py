@@ -1,9 +1,17 @@
-"""The registry walk: catalog, tags/list and a HEAD per tag, grouped by manifest digest into an inventory."""
+"""The registry walk: catalog, tags/list and a HEAD per tag, grouped by manifest digest into an inventory.
+
+Signatures, attestations and SBOMs are not images: their tags (cosign's `sha256-<hex>.sig|.att|.sbom`, the
+referrers tag fallback `sha256-<hex>`) are never HEADed or counted; they are attached to the image they
+describe. For images with a version tag only (the released versions, so the requests stay bounded by what
+is released), their manifests and signed layers are read, and the registry's referrers API is asked (once
+per registry it is found missing, the tag fallback is read instead), so the rules can verify them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import math
 import os
 import re
@@ -13,7 +21,16 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote, urljoin, urlsplit
 
-from registry_guard.catalogue.model import Image, RegistryState, ResourceRef
+from registry_guard.catalogue.model import (
+    ArtifactKind,
+    ArtifactLayer,
+    Image,
+    RegistryState,
+    ResourceRef,
+    StoredAs,
+    SupplyChainArtifact,
+)
+from registry_guard.catalogue.settings import DEFAULT_VERSION_TAG_PATTERN
 
 from audit.errors import ScanError
 from audit.progress import work
@@ -23,6 +40,13 @@ from audit.sources.oci.headers import parse_link_next
 from audit.sources.oci.limits import Limits, size_text
 from audit.sources.oci.tokens import TokenProvider
 from audit.sources.oci.wire import AiohttpWire, Reply
+from audit.sources.supply_chain import (
+    OCI_INDEX,
+    cosign_tag_for,
+    is_supply_chain_tag,
+    referrer_kind,
+    referrers_tag_for,
+)
 from audit.sources.urls import check_url_allowed, origin, with_query
 
 SOURCE: Final = "oci"
@@ -38,6 +62,13 @@ MANIFEST_TYPES: Final = (
 # distribution answers a HEAD without this list with 404 for OCI manifests.
 ACCEPT_MANIFESTS: Final = ", ".join(MANIFEST_TYPES)
 _DIGEST_RE: Final = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS: Final = 3
+_COSIGN_KINDS: Final[tuple[ArtifactKind, ...]] = ("signature", "attestation", "sbom")
+
+
+class _NotFound(FetchError):
+    """A 404 where a 404 has a meaning of its own (a registry without the referrers API)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +186,8 @@ class _HeadBatch:
 
 
 class _Scanner:
-    def __init__(self, base_url: str, http: HttpClient, page_size: int, limits: Limits) -> None:
+    def __init__(self, base_url: str, http: HttpClient, page_size: int, limits: Limits,
+                 version_tag: Callable[[str], bool] = lambda _: False) -> None:
         self.base = base_url.rstrip("/")
         self.origin = origin(self.base)
         self.host = urlsplit(self.base).netloc.rpartition("@")[2]  # the URL is refused with user info anyway
@@ -171,6 +203,11 @@ class _Scanner:
         self._heads: asyncio.Queue[tuple[_HeadBatch, int, str]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._manifests_url: dict[str, str] = {}  # repo -> URL prefix of its manifests
+        self.version_tag = version_tag
+        # Whether the registry answers the referrers API (None: not asked yet). A registry that has it never
+        # answers 404 there (OCI distribution spec 1.1), so one 404 settles it for the whole scan.
+        self.referrers_api: bool | None = None
+        self._referrers_probe = asyncio.Lock()
 
     def error(self, target: str, message: str, unread: str) -> None:
         self.errors.append(ScanError(SOURCE, target, self.http.redact(message)))
@@ -235,7 +272,8 @@ class _Scanner:
 
     async def _paged(self, first_url: str, what: str, scope: str,
                      last_param: Callable[[dict[str, Any]], str | None] | None,
-                     max_bytes: int | None) -> AsyncIterator[dict[str, Any]]:
+                     max_bytes: int | None, accept: str = "application/json",
+                     not_found: bool = False) -> AsyncIterator[dict[str, Any]]:
         """Each page of a listing, as it arrives (none is kept here). Follows `Link: rel=next` (relative URLs
         resolved) on the registry's own origin only; if there is none but the page was full, falls back to
         `last=` (older registries paginate without a Link header). Pages, time and (with `max_bytes`) body
@@ -255,8 +293,9 @@ class _Scanner:
                 raise FetchError(f"{what}: not done within the limit of {self.limits.listing_seconds:g} s "
                                  f"({pages} pages read)")
             seen.add(url)
-            resp = await self.http.request("GET", url, headers={"Accept": "application/json"},
-                                           scope_hint=scope)
+            resp = await self.http.request("GET", url, headers={"Accept": accept}, scope_hint=scope)
+            if not_found and pages == 0 and resp.status_code == 404:
+                raise _NotFound(f"{what}: {_describe(resp)}")
             pages += 1
             read += len(resp.content)
             if max_bytes is not None and read > max_bytes:
@@ -354,32 +393,240 @@ class _Scanner:
             self.failed(target, exc, unread=target)
             work().done("repositories")
             return ()
-        self.tag_count += len(listing.tags)
-        work().found("tags", len(listing.tags))
+        chain_tags = frozenset(t for t in listing.tags if is_supply_chain_tag(t))
+        image_tags = [t for t in listing.tags if t not in chain_tags]
+        self.tag_count += len(image_tags)
+        work().found("tags", len(image_tags))
         by_digest: dict[str, set[str]] = {}
         meta: dict[str, _ManifestInfo] = {}
-        to_head: list[str] = list(listing.tags)
+        chain_digests: dict[str, str] = {}  # supply-chain tag -> its manifest digest, where the map says
+        to_head: list[str] = image_tags
         if listing.manifests is not None:
             # Google's extension already maps digest -> tags: no HEAD per tag.
             for info in listing.manifests:
-                by_digest.setdefault(info.digest, set()).update(info.tags)
+                own = {t for t in info.tags if t not in chain_tags}
+                chain_digests.update((t, info.digest) for t in info.tags if t in chain_tags)
+                if info.tags and not own:
+                    continue  # a signature, attestation, SBOM or referrers index: not an image
+                by_digest.setdefault(info.digest, set()).update(own)
                 meta[info.digest] = info
             mapped = {t for tags in by_digest.values() for t in tags}
-            to_head = [t for t in listing.tags if t not in mapped]  # fail closed on gaps in the map
-            work().done("tags", len(listing.tags) - len(to_head))  # read from the map, no HEAD needed
+            to_head = [t for t in image_tags if t not in mapped]  # fail closed on gaps in the map
+            work().done("tags", len(image_tags) - len(to_head))  # read from the map, no HEAD needed
 
         for tag, digest in zip(to_head, await self.head_all(repo, target, to_head), strict=True):
             if digest is not None:
                 by_digest.setdefault(digest, set()).add(tag)
-        for digest, tags in by_digest.items():
+        digests = sorted(by_digest)
+        attached = await asyncio.gather(*(
+            self.attachments(repo, target, digest, any(self.version_tag(t) for t in by_digest[digest]),
+                             chain_tags, chain_digests)
+            for digest in digests))
+        for digest, artifacts in zip(digests, attached, strict=True):
             known = meta.get(digest)
             self.images.append(Image(
                 repository=ResourceRef("repository", self.host), package=repo, digest=digest,
-                tags=tuple(sorted(tags)), size_bytes=known.size if known else None,
-                uploaded=known.uploaded if known else None, source=f"{SOURCE}:{self.base}",
+                tags=tuple(sorted(by_digest[digest])), size_bytes=known.size if known else None,
+                uploaded=known.uploaded if known else None, source=f"{SOURCE}:{self.base}", attached=artifacts,
             ))
         work().done("repositories")
         return tuple(f"{repo}/{c}" for c in listing.children)
+
+    # -- signatures, attestations, SBOMs ---------------------------------------------------------------
+
+    async def attachments(self, repo: str, target: str, digest: str, released: bool,
+                          chain_tags: frozenset[str], chain_digests: dict[str, str]) -> tuple[SupplyChainArtifact, ...]:
+        """What is stored about one image: cosign's tags (their content read for a released image) and, for
+        a released image only, its referrers."""
+        found: list[SupplyChainArtifact] = []
+        for kind in _COSIGN_KINDS:
+            tag = cosign_tag_for(digest, kind)
+            if tag is None or tag not in chain_tags:
+                continue
+            if released and kind != "sbom":  # an SBOM's presence is what is reported, not its content
+                found.append(await self.read_artifact(repo, target, digest, kind, "cosign-tag", tag))
+            else:
+                found.append(SupplyChainArtifact(kind, "cosign-tag", digest=chain_digests.get(tag), tag=tag))
+        if released:
+            found.extend(await self.referrers_of(repo, target, digest, chain_tags))
+        return tuple(found)
+
+    def artifact_error(self, target: str, message: str) -> None:
+        """Content of a released image's artifact that could not be read: the scan is incomplete (its rules
+        cannot judge that image), but the repository's tags were read, so history keeps trusting them."""
+        self.errors.append(ScanError(SOURCE, target, self.http.redact(message)))
+
+    async def referrers_of(self, repo: str, target: str, digest: str,
+                           chain_tags: frozenset[str]) -> list[SupplyChainArtifact]:
+        where = f"{target}@{digest}"
+        try:
+            descriptors = await self.referrers(repo, digest)
+            if descriptors is None:  # no referrers API: the tag fallback, when the registry holds one
+                tag = referrers_tag_for(digest)
+                if tag is None or tag not in chain_tags:
+                    return []
+                _, index = await self.get_manifest(repo, tag)
+                listed = index.get("manifests")
+                if not isinstance(listed, list):
+                    raise FetchError(f"referrers tag {tag}: `manifests` is not a list")
+                descriptors = listed
+        except FetchError as exc:
+            self.artifact_error(where, f"referrers not read: {exc}")
+            return [SupplyChainArtifact("signature", "referrer", problem=f"referrers not read: {exc}")]
+        found: list[SupplyChainArtifact] = []
+        wanted: list[tuple[ArtifactKind, str]] = []
+        for descriptor in descriptors:
+            if not isinstance(descriptor, dict) or not _is_digest(descriptor.get("digest")):
+                self.artifact_error(where, "referrers: a descriptor without a well-formed digest")
+                found.append(SupplyChainArtifact("signature", "referrer", problem="a referrer descriptor "
+                                                 "without a well-formed digest"))
+                continue
+            artifact_type = _text(descriptor.get("artifactType"))
+            annotations = _annotations(descriptor.get("annotations"))
+            kind = referrer_kind(artifact_type, annotations)
+            if kind is None:
+                continue  # another kind of artifact (e.g. a model card): not a supply-chain one
+            if kind == "sbom":
+                found.append(SupplyChainArtifact("sbom", "referrer", digest=descriptor["digest"],
+                                                 artifact_type=artifact_type, annotations=annotations))
+            else:
+                wanted.append((kind, descriptor["digest"]))
+        if len(wanted) > self.limits.artifacts_per_image:
+            message = f"more than the limit of {self.limits.artifacts_per_image} signatures and attestations"
+            self.artifact_error(where, f"referrers not read: {message}")
+            return [*found, SupplyChainArtifact("signature", "referrer", problem=message)]
+        found.extend(await asyncio.gather(*(self.read_artifact(repo, target, digest, kind, "referrer", ref)
+                                            for kind, ref in wanted)))
+        return found
+
+    async def referrers(self, repo: str, digest: str) -> list[Any] | None:
+        """The descriptors the referrers API lists for `digest`, or None when the registry has no such API."""
+        if self.referrers_api is False:
+            return None
+        if self.referrers_api is None:
+            async with self._referrers_probe:  # one probe per scan, not one per released image
+                if self.referrers_api is None:
+                    found = await self._referrers_request(repo, digest)
+                    self.referrers_api = found is not None
+                    return found
+        return None if self.referrers_api is False else await self._referrers_request(repo, digest)
+
+    async def _referrers_request(self, repo: str, digest: str) -> list[Any] | None:
+        url = f"{self.base}/v2/{quote(repo, safe='/')}/referrers/{digest}"
+        descriptors: list[Any] = []
+        try:
+            async for body in self._paged(url, "referrers", f"repository:{repo}:pull", None,
+                                          self.limits.response_bytes, accept=OCI_INDEX, not_found=True):
+                page = body.get("manifests")
+                if page is None:
+                    page = []
+                if not isinstance(page, list):
+                    raise FetchError("referrers: `manifests` is not a list")
+                descriptors.extend(page)
+        except _NotFound:
+            return None
+        return descriptors
+
+    async def read_artifact(self, repo: str, target: str, subject: str, kind: ArtifactKind, stored_as: StoredAs,
+                            reference: str) -> SupplyChainArtifact:
+        """One signature or attestation manifest and its layers' content; what could not be read is said on
+        the artifact (and as a read error), never left out."""
+        tag = None if _is_digest(reference) else reference
+        try:
+            digest, manifest = await self.get_manifest(repo, reference)
+            config = manifest.get("config")
+            config_type = _text(config.get("mediaType")) if isinstance(config, dict) else ""
+            artifact_type = _text(manifest.get("artifactType")) or config_type
+            annotations = _annotations(manifest.get("annotations"))
+            descriptors = manifest.get("layers") or []
+            if not isinstance(descriptors, list) or not all(
+                    isinstance(d, dict) and _is_digest(d.get("digest")) for d in descriptors):
+                raise FetchError(f"manifest {_short(digest)}: `layers` are not descriptors with digests")
+            if len(descriptors) > self.limits.artifacts_per_image:
+                raise FetchError(f"manifest {_short(digest)}: more than the limit of "
+                                 f"{self.limits.artifacts_per_image} layers")
+            if stored_as == "referrer":
+                described = manifest.get("subject")
+                if not isinstance(described, dict) or described.get("digest") != subject:
+                    raise FetchError(f"referrer {_short(digest)} does not name {_short(subject)} as its subject")
+                kind = referrer_kind(artifact_type, annotations,
+                                     tuple(_text(d.get("mediaType")) for d in descriptors)) or kind
+            contents = await asyncio.gather(*(self.get_blob(repo, d) for d in descriptors))
+            layers = tuple(ArtifactLayer(_text(d.get("mediaType")), d["digest"], _annotations(d.get("annotations")),
+                                         content) for d, content in zip(descriptors, contents, strict=True))
+        except FetchError as exc:
+            where = f"{target}:{tag}" if tag else f"{target}@{reference}"
+            self.artifact_error(where, f"{kind} of {_short(subject)} not read: {exc}")
+            return SupplyChainArtifact(kind, stored_as, digest=None if tag else reference, tag=tag,
+                                       problem=f"not read: {exc}")
+        return SupplyChainArtifact(kind, stored_as, digest=digest, tag=tag, artifact_type=artifact_type,
+                                   annotations=annotations, layers=layers, read=True)
+
+    async def get_manifest(self, repo: str, reference: str) -> tuple[str, dict[str, Any]]:
+        """(digest, manifest) by tag or digest; the digest is computed from the bytes, and a manifest asked
+        for by digest must have it."""
+        prefix = self._manifests_url.get(repo)
+        if prefix is None:
+            prefix = self._manifests_url[repo] = f"{self.base}/v2/{quote(repo, safe='/')}/manifests/"
+        resp = await self.http.request("GET", prefix + quote(reference, safe=""),
+                                       headers={"Accept": ACCEPT_MANIFESTS}, scope_hint=f"repository:{repo}:pull")
+        if resp.status_code != 200:
+            raise FetchError(f"GET manifest {_short(reference)}: {_describe(resp)}")
+        digest = "sha256:" + hashlib.sha256(resp.content).hexdigest()
+        if _is_digest(reference) and digest != reference:
+            raise FetchError(f"manifest {_short(reference)}: its content does not match its digest")
+        return digest, _json_object(resp, f"manifest {_short(reference)}")
+
+    async def get_blob(self, repo: str, descriptor: dict[str, Any]) -> bytes:
+        """A layer's content, checked against its digest. A redirect (registries hand blobs to a storage
+        service) is followed a few times: on the registry's origin with its credentials, elsewhere without."""
+        digest = str(descriptor["digest"])
+        size = descriptor.get("size")
+        if isinstance(size, int) and not isinstance(size, bool) and size > self.limits.artifact_bytes:
+            raise FetchError(f"layer {_short(digest)} of {size} bytes is over the limit of "
+                             f"{size_text(self.limits.artifact_bytes)}")
+        url = f"{self.base}/v2/{quote(repo, safe='/')}/blobs/{digest}"
+        scope = f"repository:{repo}:pull"
+        resp = await self.http.request("GET", url, scope_hint=scope)
+        for _ in range(_MAX_REDIRECTS):
+            if resp.status_code not in _REDIRECTS or not resp.headers.get("Location"):
+                break
+            url = urljoin(url, str(resp.headers["Location"]))
+            try:
+                check_url_allowed(url)
+            except ValueError as exc:
+                raise FetchError(f"layer {_short(digest)}: redirect {exc}") from None
+            if origin(url) == self.origin:
+                resp = await self.http.request("GET", url, scope_hint=scope)
+            else:
+                resp = await self.http.send_anonymous("GET", url)
+        if resp.status_code != 200:
+            raise FetchError(f"layer {_short(digest)}: {_describe(resp)}")
+        algorithm, _, expected = digest.partition(":")
+        if algorithm != "sha256" or hashlib.sha256(resp.content).hexdigest() != expected:
+            raise FetchError(f"layer {_short(digest)}: its content does not match its digest")
+        if len(resp.content) > self.limits.artifact_bytes:
+            raise FetchError(f"layer {_short(digest)} is over the limit of {size_text(self.limits.artifact_bytes)}")
+        return resp.content
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and _DIGEST_RE.match(value) is not None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _annotations(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _short(reference: str) -> str:
+    """A digest or tag as a message shows it: a digest cut to enough to find it."""
+    return reference[:19] + "…" if _is_digest(reference) else reference[:120]
 
 
 async def scan_oci_registry_async(
@@ -388,9 +635,11 @@ async def scan_oci_registry_async(
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
     backoff_base: float = 0.2, pacing: Pacing | None = None, limits: Limits | None = None,
     token_realms: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN,
 ) -> OciInventory:
     """Async form of `scan_oci_registry`; `pacing` replaces the clock, sleep and random source of retries, the
     rate limit and the time limits; `environ` replaces os.environ (proxies and CA bundles are read from it)."""
+    version_regex = re.compile(version_tag_pattern)
     check_url_allowed(url)
     if shard is not None and not (shard[1] >= 1 and 0 <= shard[0] < shard[1]):
         raise ValueError("shard must be (index, count) with 0 <= index < count")
@@ -404,7 +653,7 @@ async def scan_oci_registry_async(
         http = HttpClient(wire, concurrency, max_retries, rate_limit, token_provider, backoff_base,
                           pacing=pacing or Pacing(), limits=limits, registry_url=url, token_realms=token_realms)
         http.start_clock()
-        scanner = _Scanner(url, http, page_size, limits)
+        scanner = _Scanner(url, http, page_size, limits, lambda tag: version_regex.search(tag) is not None)
         scanner.start_workers(concurrency)
         stack.push_async_callback(scanner.stop_workers)  # before the wire closes (callbacks run LIFO)
         if repositories is None:
@@ -450,9 +699,12 @@ def scan_oci_registry(
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
     backoff_base: float = 0.2, limits: Limits | None = None, token_realms: Sequence[str] = (),
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN,
 ) -> OciInventory:
     """Scan a registry read-only (GET/HEAD only): every repository from the catalog (or the given
-    ones; `shard=(i, n)` keeps a stable 1/n of them), every tag, grouped by manifest digest.
+    ones; `shard=(i, n)` keeps a stable 1/n of them), every tag, grouped by manifest digest, with the
+    signatures, attestations and SBOMs of each image attached to it (read for the images with a tag that
+    `version_tag_pattern` admits).
 
     Raises only for bad arguments (e.g. plain http to a non-loopback host); everything the
     registry does wrong is in `errors`."""
@@ -463,6 +715,7 @@ def scan_oci_registry(
             url, repositories=repositories, concurrency=concurrency, token_provider=token_provider,
             timeout=timeout, max_retries=max_retries, rate_limit=rate_limit, shard=shard,
             page_size=page_size, backoff_base=backoff_base, limits=limits, token_realms=token_realms,
+            version_tag_pattern=version_tag_pattern,
         ))
 
     # The main task returns nothing: asyncio.run, restoring the SIGINT handler, formats a repr of

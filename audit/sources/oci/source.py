@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from registry_guard.catalogue.settings import DEFAULT_VERSION_TAG_PATTERN
+
 from audit.sources.oci.scanner import scan_oci_registry
 from audit.sources.oci.tokens import token_provider_for
 from audit.sources.source import ReportTarget, SourceRead
@@ -20,6 +22,8 @@ class OciRegistrySource:
     timeout: float = 10.0
     shard: tuple[int, int] | None = None
     token_realms: tuple[str, ...] = ()  # token endpoint hosts besides the registry's own that may get the token
+    # Which images are released versions: their signatures and attestations are read (versionTagPattern).
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN
 
     @property
     def key(self) -> str:
@@ -33,7 +37,8 @@ class OciRegistrySource:
         inventory = scan_oci_registry(self.url, concurrency=self.concurrency,
                                       token_provider=token_provider_for(self.url, self.token),
                                       rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard,
-                                      token_realms=self.token_realms)
+                                      token_realms=self.token_realms,
+                                      version_tag_pattern=self.version_tag_pattern)
         target = {"url": self.url, "repositories": len(inventory.repositories), "requests": inventory.requests}
         return SourceRead(inventory.to_state(), inventory.errors, inventory.unread,
                           ReportTarget("registries", target, listed=True), requests=inventory.requests)

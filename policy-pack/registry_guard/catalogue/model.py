@@ -191,9 +191,48 @@ class LegacyRegistry:
     source: str = ""
 
 
+# What a supply-chain artifact says about the image it is attached to.
+ArtifactKind = Literal["signature", "attestation", "sbom"]
+# How it is stored: under cosign's tag (`sha256-<hex>.sig|.att|.sbom`) or as an OCI 1.1 referrer (a manifest
+# whose `subject` is the image, found through the referrers API or its `sha256-<hex>` tag fallback).
+StoredAs = Literal["cosign-tag", "referrer"]
+
+
+@dataclass(frozen=True)
+class ArtifactLayer:
+    """One layer of a supply-chain artifact as stored: its media type, annotations (cosign keeps the
+    signature, certificate and transparency-log bundle there) and content (the signed payload, a DSSE
+    envelope or a Sigstore bundle). These are the inputs signature verification reads."""
+
+    media_type: str
+    digest: str
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # None when not read (only version-tagged images' artifacts are read)
+
+
+@dataclass(frozen=True)
+class SupplyChainArtifact:
+    """A signature, attestation or SBOM stored in the registry about one image digest. Never an image
+    itself: it is attached to the image it describes and no rule judges it as one.
+
+    `layers` is empty and `read` False when the source did not fetch its content (artifacts of images
+    without a version tag are only noted); `problem` says why content that was wanted could not be read."""
+
+    kind: ArtifactKind
+    stored_as: StoredAs
+    digest: str | None = None  # its own manifest digest (None when only its tag was seen)
+    tag: str | None = None
+    artifact_type: str = ""  # the OCI artifactType, or the config media type of an older artifact
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    layers: tuple[ArtifactLayer, ...] = ()
+    read: bool = False
+    problem: str | None = None
+
+
 @dataclass(frozen=True)
 class Image:
-    """One image (manifest digest) in a repository, with every tag that points at it."""
+    """One image (manifest digest) in a repository, with every tag that points at it, and the signatures,
+    attestations and SBOMs stored about it (`attached`)."""
 
     repository: ResourceRef
     package: str  # image name inside the registry, e.g. "models/llm"
@@ -202,6 +241,7 @@ class Image:
     size_bytes: int | None = None
     uploaded: datetime | None = None
     source: str = ""
+    attached: tuple[SupplyChainArtifact, ...] = ()
 
     @property
     def ref(self) -> ResourceRef:
