@@ -226,14 +226,24 @@ def link_to(next_url: str, repositories: Sequence[str] = ("models/llm",)) -> Han
     return handle
 
 
-def gzip_bomb_body(members: int = 32, member_bytes: int = 64 * 1024 * 1024) -> bytes:
-    """A gzip body of `members` members, each `member_bytes` of spaces (JSON whitespace) compressed: ~2 MB
-    that inflate to 2 GiB by default. Built in a fraction of a second: one member, repeated."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+def gzip_bomb_body(total_bytes: int = 2 * 1024 ** 3, chunk_bytes: int = 64 * 1024 ** 2) -> bytes:
+    """One gzip member of ~2 MB that inflates to `total_bytes` (default 2 GiB) of JSON: a tags/list object
+    followed by spaces. Built in seconds, not by compressing 2 GiB: after a full flush a deflate compressor
+    starts afresh, so the compressed form of one `chunk_bytes` run of spaces is repeated as it is."""
     head = b'{"name": "models/llm", "tags": ["v1"]'
-    first = zlib.compressobj(9, zlib.DEFLATED, 31)
-    one = compressor.compress(b" " * member_bytes) + compressor.flush()
-    return first.compress(head) + first.flush() + one * members
+    chunk = b" " * chunk_bytes
+    count = max(1, (total_bytes - len(head)) // chunk_bytes)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: the gzip frame is written here
+    first = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    last = compressor.compress(b"}") + compressor.flush()
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(b"}", crc)
+    size = (len(head) + count * chunk_bytes + 1) % 2 ** 32
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + first + block * count + last + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 def gzip_bomb(body: bytes) -> Handler:
