@@ -49,6 +49,49 @@ SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
         "default": [],
         "description": "Extra roles (e.g. custom roles) that count as admin-class.",
     },
+    "signedReleases": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": [],
+        "description": "Which released versions must be signed: patterns (fnmatch) over REPOSITORY/IMAGE:TAG "
+        "of version tags, e.g. '*' for every one, '*/models/*:v*' for some (default: none).",
+    },
+    "provenanceReleases": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": [],
+        "description": "Which released versions must carry SLSA provenance from an allowed builder: patterns "
+        "(fnmatch) over REPOSITORY/IMAGE:TAG of version tags (default: none).",
+    },
+    "trustedKeys": {
+        "type": "array",
+        "items": {"type": "object", "required": ["name", "publicKey"], "additionalProperties": False,
+                  "properties": {"name": {"type": "string", "minLength": 1},
+                                 "publicKey": {"type": "string", "pattern": "^-----BEGIN PUBLIC KEY-----"}}},
+        "default": [],
+        "description": "cosign public keys (PEM: ECDSA P-256, Ed25519 or RSA) whose signatures count.",
+    },
+    "trustedIdentities": {
+        "type": "array",
+        "items": {"type": "object", "required": ["issuer", "subjectPattern"], "additionalProperties": False,
+                  "properties": {"issuer": {"type": "string", "minLength": 1},
+                                 "subjectPattern": {"type": "string", "minLength": 1}}},
+        "default": [],
+        "description": "Keyless Sigstore identities whose signatures count: the OIDC issuer, and a regular "
+        "expression the certificate's subject matches whole (e.g. the CI workflow that builds models).",
+    },
+    "sigstoreTrustedRoot": {
+        "type": "string",
+        "default": "",
+        "description": "Path of the Sigstore trusted_root.json keyless signatures are verified against, offline "
+        "(Fulcio CAs, Rekor and CT log keys, timestamp authorities).",
+    },
+    "allowedBuilders": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": [],
+        "description": "SLSA builder ids (runDetails.builder.id, or builder.id in SLSA 0.2) whose provenance counts.",
+    },
 }
 
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -65,6 +108,12 @@ class Settings:
     version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN
     required_labels: tuple[str, ...] = DEFAULT_REQUIRED_LABELS
     admin_roles: tuple[str, ...] = ()
+    signed_releases: tuple[str, ...] = ()
+    provenance_releases: tuple[str, ...] = ()
+    trusted_keys: tuple[tuple[str, str], ...] = ()  # (name, PEM public key)
+    trusted_identities: tuple[tuple[str, str], ...] = ()  # (OIDC issuer, subject pattern)
+    sigstore_trusted_root: str = ""
+    allowed_builders: tuple[str, ...] = ()
 
     @property
     def version_regex(self) -> re.Pattern[str]:
@@ -104,10 +153,38 @@ class Settings:
                     f"allowedWriters: {member!r} is not allowed; list broad principals only (domain:, "
                     "principalSet://, projectOwner:/projectEditor:/projectViewer:)"
                 )
+        def pairs(key: str, first: str, second: str) -> tuple[tuple[str, str], ...]:
+            value = raw.get(key, [])
+            if not isinstance(value, list | tuple) or not all(
+                    isinstance(v, Mapping) and isinstance(v.get(first), str) and isinstance(v.get(second), str)
+                    for v in value):
+                raise SettingsError(f"{key}: expected a list of objects with {first} and {second}")
+            return tuple((v[first], v[second]) for v in value)
+
+        identities = pairs("trustedIdentities", "issuer", "subjectPattern")
+        for _, subject_pattern in identities:
+            try:
+                re.compile(subject_pattern)
+            except re.error as exc:
+                raise SettingsError(f"trustedIdentities: subjectPattern is not a valid regular expression ({exc})") \
+                    from None
+        keys = pairs("trustedKeys", "name", "publicKey")
+        for name, pem in keys:
+            if not pem.startswith("-----BEGIN PUBLIC KEY-----"):
+                raise SettingsError(f"trustedKeys: {name!r} is not a PEM public key (-----BEGIN PUBLIC KEY-----)")
+        root = raw.get("sigstoreTrustedRoot", "")
+        if not isinstance(root, str):
+            raise SettingsError("sigstoreTrustedRoot: expected the path of a trusted_root.json")
         return cls(
             allowed_admins=admins,
             allowed_writers=writers,
             version_tag_pattern=pattern,
             required_labels=str_list("requiredLabels", DEFAULT_REQUIRED_LABELS),
             admin_roles=str_list("adminRoles", ()),
+            signed_releases=str_list("signedReleases", ()),
+            provenance_releases=str_list("provenanceReleases", ()),
+            trusted_keys=keys,
+            trusted_identities=identities,
+            sigstore_trusted_root=root,
+            allowed_builders=str_list("allowedBuilders", ()),
         )
