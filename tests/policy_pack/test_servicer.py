@@ -19,7 +19,7 @@ import pulumi
 import pulumi.runtime.settings as runtime_settings
 import pulumi_policy.policy as sdk
 import pytest
-from catalogue.rules.cases import deploy_cases
+from catalogue.rules.cases import deploy_cases, stack_cases
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -242,3 +242,31 @@ def test_the_advisory_reporter_is_the_only_difference_from_the_sdk() -> None:
         levels[kind] = [d.enforcementLevel for d in answer.diagnostics if d.policyName == "cleanup-keeps-versions"]
     assert levels[sdk._PolicyAnalyzerServicer] == [proto.MANDATORY]
     assert levels[SharedDecodeServicer] == [proto.ADVISORY]
+
+
+def _stack_request(items: list[tuple[str, str, Mapping[str, Any], Mapping[str, list[str]]]]) -> Any:
+    urns = {name: urn(type_token, name) for type_token, name, _, _ in items}
+    return proto.AnalyzeStackRequest(resources=[
+        proto.AnalyzerResource(
+            type=type_token, properties=struct(props), urn=urns[name], name=name,
+            dependencies=sorted({urns[d] for ds in deps.values() for d in ds}),
+            propertyDependencies={k: proto.AnalyzerPropertyDependencies(urns=[urns[d] for d in v])
+                                  for k, v in deps.items()},
+        )
+        for type_token, name, props, deps in items
+    ])
+
+
+@pytest.mark.parametrize("level", [None, *LEVELS])
+def test_every_stack_answers_the_same_at_every_level(level: str | None) -> None:
+    """AnalyzeStack decodes the resources once for all stack policies: every whole-stack case of the catalogue,
+    and every one-resource case together as one stack, answer byte for byte as the SDK's loop does."""
+    stacks = [[(i.type, i.name, i.props, dict(i.property_dependencies or {})) for i in case.resources]
+              for _, case in stack_cases()]
+    stacks.append([(case.type, f"r{n}", case.props, {}) for n, (_, case) in enumerate(CASES)])
+    sdk_service, ours = _pair(_config(level))
+    for items in stacks:
+        request = _stack_request(items)
+        expected = sdk_service.AnalyzeStack(request, None).SerializeToString(deterministic=True)
+        assert ours.AnalyzeStack(request, None).SerializeToString(deterministic=True) == expected, items[:2]
+    assert len(stacks) > 10

@@ -38,6 +38,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from ..catalogue.findings import Finding, Undetermined
 from ..catalogue.judge import judge_rule
+from ..catalogue.model import RegistryState
 from ..catalogue.rule import Inputs, Rule, Stage, rules_at
 from ..catalogue.settings import Settings, SettingsError
 from ..catalogue.waivers import Waiver, weigh
@@ -145,11 +146,15 @@ def _report(
 
 
 class _SharedAdaptation(threading.local):
-    """Per server thread: inside `shared_adaptation()`, the resource adapted last and the result."""
+    """Per server thread: inside `shared_adaptation()`, the resource adapted last and the result; inside
+    `shared_stack_state()`, the stack adapted last (by its URNs) and its state."""
 
     active = False
     key: tuple[Any, ...] = ()
     adapted: Adapted | None = None
+    stack_active = False
+    stack_key: tuple[str, ...] = ()
+    stack: RegistryState | None = None
 
 
 _SHARED = _SharedAdaptation()
@@ -168,6 +173,34 @@ def shared_adaptation() -> Iterator[None]:
         yield
     finally:
         _SHARED.active, _SHARED.key, _SHARED.adapted = False, (), None
+
+
+@contextlib.contextmanager
+def shared_stack_state() -> Iterator[None]:
+    """Let every stack policy judging one AnalyzeStack request reuse one adaptation of the stack. Scoped to the
+    request: the SDK decodes the resources again for each policy, but within one request they are the same."""
+    _SHARED.stack_active, _SHARED.stack_key, _SHARED.stack = True, (), None
+    try:
+        yield
+    finally:
+        _SHARED.stack_active, _SHARED.stack_key, _SHARED.stack = False, (), None
+
+
+@functools.cache
+def _stack_types() -> frozenset[str]:
+    """The resource types whose model the rules judged across the stack read: only those are adapted."""
+    subjects = {s for rule in rules_at(Stage.DEPLOY) if rule.whole_stack for s in rule.subjects}
+    return types_yielding(subjects)
+
+
+def _stack_state(resources: Sequence[PolicyResource]) -> RegistryState:
+    key = tuple(r.urn for r in resources)
+    if _SHARED.stack_active and _SHARED.stack is not None and _SHARED.stack_key == key:
+        return _SHARED.stack
+    state = stack_state((_stack_resource(r) for r in resources), types=_stack_types())
+    if _SHARED.stack_active:
+        _SHARED.stack_key, _SHARED.stack = key, state
+    return state
 
 
 def _adapt(args: ResourceValidationArgs) -> Adapted | None:
@@ -223,7 +256,7 @@ def _stack_validate(rule: Rule) -> Any:
         if configured is None:
             return
         settings, waivers = configured
-        state = stack_state(_stack_resource(r) for r in args.resources)
+        state = _stack_state(args.resources)
         judgement = judge_rule(rule, Inputs(state, settings))
         for finding in judgement.findings:
             resources = sorted(finding.evidence.get("resources", ()))

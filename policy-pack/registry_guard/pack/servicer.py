@@ -11,6 +11,8 @@ What changes, and why responses stay the same (but for one addition):
   pack writes to `args.props`), so they also share one adaptation to the model; a policy whose rule
   cannot judge the resource type (`resource_types()`) is not called, since its `validate` would return
   before reporting anything.
+* `AnalyzeStack` decodes the stack's resources once for all stack policies (the SDK decodes them again for
+  each), and those policies share one adaptation of the stack.
 * `Remediate` returns the SDK's empty answer at once when no policy is at level `remediate`, instead of
   configuring the runtime and decoding properties for no code at all. A property with a malformed
   signature then fails in `Analyze`, which decodes as the SDK does, rather than in `Remediate`; the
@@ -45,15 +47,18 @@ from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyProviderResource,
+    PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
-from .policies import resource_types, shared_adaptation
+from .policies import resource_types, shared_adaptation, shared_stack_state
 
 # The pulumi-policy release whose `_PolicyAnalyzerServicer` this class was checked against.
 SDK_VERSION: Final = "1.21.0"
@@ -170,6 +175,78 @@ class SharedDecodeServicer(AdvisoryReports):
                 response.not_applicable.append(
                     proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
                 )
+
+    def AnalyzeStack(self, request: Any, _context: Any) -> Any:
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        with shared_stack_state():
+            self._analyze_stack(request, response)
+        return response
+
+    def _analyze_stack(self, request: Any, response: Any) -> None:
+        """The SDK's AnalyzeStack loop, decoding the resources once for all stack policies instead of once each
+        (and, as there, only when some stack policy runs)."""
+        pack_name: str = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version: str = self._PolicyAnalyzerServicer__policy_pack_version
+        stack_tags: Mapping[str, str] = self._PolicyAnalyzerServicer__stack_tags
+        resources: list[PolicyResource] | None = None
+        for policy in self._policies():
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+                continue
+            if level == EnforcementLevel.REMEDIATE:
+                level = EnforcementLevel.MANDATORY  # stack policies cannot be remediated
+            report_violation = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
+            if resources is None:
+                resources = self._stack_resources(request)
+            args = StackValidationArgs(resources, self._get_policy_config(policy.name), stack_tags)
+            try:
+                result = policy.validate(args, report_violation)
+                if isawaitable(result):
+                    loop = asyncio.new_event_loop()
+                    loop.run_until_complete(result)
+                    loop.close()
+            except UnknownValueError as exc:
+                response.diagnostics.append(
+                    proto.AnalyzeDiagnostic(
+                        policyName=policy.name,
+                        policyPackName=pack_name,
+                        policyPackVersion=pack_version,
+                        message=(
+                            f"can't run policy '{policy.name}' from policy pack "
+                            f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
+                        ),
+                        urn="",
+                        description=policy.description,
+                        enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+                    )
+                )
+            except sdk._NotApplicableError as exc:
+                response.not_applicable.append(
+                    proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
+                )
+
+    def _stack_resources(self, request: Any) -> list[PolicyResource]:
+        """The request's resources as the SDK builds them: decoded, with parents and dependencies linked."""
+        resources: list[PolicyResource] = []
+        links: list[tuple[PolicyResource, str, list[str], dict[str, list[str]]]] = []
+        for r in request.resources:
+            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+            resource = PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+                                      self._get_provider_resource(r), None, [], {})
+            resources.append(resource)
+            links.append((resource, r.parent, list(r.dependencies),
+                          {k: list(v.urns) for k, v in r.propertyDependencies.items()}))
+        by_urn = {resource.urn: resource for resource in resources}
+        for resource, parent, dependencies, property_dependencies in links:
+            if parent is not None and parent in by_urn:
+                resource.parent = by_urn[parent]
+            resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+            for key, urns in property_dependencies.items():
+                resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+        return resources
 
     def Remediate(self, request: Any, context: Any) -> Any:
         for policy in self._policies():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,9 +103,11 @@ def iam_declaration(resource: StackResource, default_project: str | None = None)
     return IamDeclaration(target, shape, role, resource.urn, condition, members)
 
 
-def stack_state(resources: Iterable[StackResource], default_project: str | None = None) -> RegistryState:
-    """The whole stack as one state: every resource adapted as the pack adapts it alone, plus every IAM
-    declaration, and what could not be told about any of them."""
+def stack_state(
+    resources: Iterable[StackResource], default_project: str | None = None, types: Container[str] | None = None
+) -> RegistryState:
+    """The whole stack as one state: every resource (of `types`, when given) adapted as the pack adapts it
+    alone, plus every IAM declaration, and what could not be told about any of them."""
     repositories: list[Repository] = []
     buckets: list[Bucket] = []
     registries: list[LegacyRegistry] = []
@@ -114,7 +116,9 @@ def stack_state(resources: Iterable[StackResource], default_project: str | None 
     unjudged: list[Unjudged] = []
     declarations: list[IamDeclaration] = []
     for resource in resources:
-        adapted = adapt(resource.resource_type, resource.props, resource.urn, resource.name, default_project)
+        wanted = types is None or resource.resource_type in types
+        adapted = adapt(resource.resource_type, resource.props, resource.urn, resource.name, default_project) \
+            if wanted else None
         if adapted is not None:
             state = adapted.state
             repositories += state.repositories

@@ -160,3 +160,9 @@ def deploy_cases() -> list[tuple[str, Deploy]]:
     """(rule id, case) for every one-resource deploy-time case of the catalogue."""
     return [(rule_id, case) for rule_id, cases in cases_of_every_rule().items() for case in cases
             if isinstance(case, Deploy)]
+
+
+def stack_cases() -> list[tuple[str, DeployStack]]:
+    """(rule id, case) for every whole-stack deploy-time case of the catalogue."""
+    return [(rule_id, case) for rule_id, cases in cases_of_every_rule().items() for case in cases
+            if isinstance(case, DeployStack)]
