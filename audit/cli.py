@@ -153,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="point the Artifact Registry client elsewhere (a local stand-in)")
     scan.add_argument("--gcr-bucket", action="append", default=[], metavar="NAME",
                       help="a Container Registry bucket to audit (repeatable)")
+    scan.add_argument("--effective-access", nargs="?", const="local", choices=("local",), metavar="BACKEND",
+                      help="judge who can pull, push, move tags, delete versions and change IAM through the project, "
+                           "its folders and organization and one hop of service account impersonation, not only "
+                           "the repository's and bucket's own IAM (reads Resource Manager and IAM; BACKEND: local)")
+    scan.add_argument("--resource-manager-endpoint", metavar="URL",
+                      help="point the Resource Manager client elsewhere (a local stand-in)")
+    scan.add_argument("--iam-endpoint", metavar="URL", help="point the IAM client elsewhere (a local stand-in)")
     scan.add_argument("--registry", action="append", default=[], metavar="URL",
                       help="an OCI registry to inventory, e.g. https://us-docker.pkg.dev (repeatable; https; plain "
                            "http only for loopback)")
@@ -348,6 +355,8 @@ def _scan(args: argparse.Namespace) -> int:
             timeout=args.timeout, shard=shard_from(args.shard, dict(os.environ)),
             waivers=(load_waivers(args.waivers) if args.waivers else ()) + _config_waivers(args.config),
             rules=select(args.rules, args.skip_rules, SCAN_STAGES, "scan"),
+            effective_access=args.effective_access, resource_manager_endpoint=args.resource_manager_endpoint,
+            iam_endpoint=args.iam_endpoint,
         )
         # The display moves as the sources read repositories and tags (audit.progress).
         with ScanProgress(quiet=args.quiet) as progress, reporting(progress):

@@ -53,6 +53,9 @@ class ScanOptions:
     shard: tuple[int, int] | None = None
     waivers: tuple[Waiver, ...] = ()
     rules: frozenset[str] | None = None  # --rules / --skip-rules: the rule ids to evaluate (None: every rule)
+    effective_access: str | None = None  # --effective-access: "local" (None: the repositories' and buckets' IAM only)
+    resource_manager_endpoint: str | None = None
+    iam_endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,32 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     return out
 
 
+def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> None:
+    """Effective access: what lies above the repositories and buckets read, and who may act as their service
+    accounts. Read after every other source, since it starts from what they read."""
+    from .sources.google_access import read_effective_access
+
+    progress("reading effective access (Resource Manager, IAM)")
+    started = time.perf_counter()
+    try:
+        read = read_effective_access(out.state, resource_manager_endpoint=options.resource_manager_endpoint,
+                                     iam_endpoint=options.iam_endpoint, timeout=options.timeout)
+    except ValueError:
+        raise
+    except Exception as exc:  # e.g. no Google credentials: a read error, and every access "could not judge"
+        out.errors.append(ScanError("resource-manager", "effective access", _one_line(exc)))
+        from registry_guard.catalogue.access_model import AccessContext
+
+        out.state = dataclasses.replace(out.state, access=AccessContext(basis="nothing could be read"))
+        return
+    finally:
+        out.timings["effective_access"] = time.perf_counter() - started
+    out.state = out.state.merged(read.state)
+    out.errors.extend(read.errors)
+    out.requests += read.requests or 0
+    read.target.add_to(out.target)
+
+
 def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanOutcome:
     """Scan, judge, compare; the report says what could not be read. The history snapshot is not stored
     here: `write_outputs` stores it once the reports are written."""
@@ -154,6 +183,10 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     from .sources.oci.tokens import parse_realm_host
 
     check_scan_numbers(concurrency=options.concurrency, timeout=options.timeout, rate_limit=options.rate_limit)
+    if options.effective_access:
+        from .sources.google_access import check_endpoints
+
+        check_endpoints(options.resource_manager_endpoint, options.iam_endpoint)
     for host in options.registry_token_realms:
         parse_realm_host(host)
     declared = None
@@ -163,12 +196,21 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
         declared = load_stack_export(options.desired)  # bad input fails before the scan, not after it
     observed_at = datetime.now(UTC)
     collected = _read_sources(options, progress)
+    if options.effective_access:
+        _read_access(options, collected, progress)
     state = RegistryState(
         repositories=collected.state.repositories, buckets=collected.state.buckets,
         legacy_registries=collected.state.legacy_registries, grants=collected.state.grants,
         images=collected.state.images, iam_complete_targets=collected.state.iam_complete_targets,
-        observed_at=observed_at,
+        observed_at=observed_at, access=collected.state.access, effective=collected.state.effective,
     )
+    if state.access is not None and state.effective is None:
+        from registry_guard.catalogue.effective_access import compute
+
+        progress("computing effective access")
+        started_access = time.perf_counter()
+        state = dataclasses.replace(state, effective=compute(state, state.access))
+        collected.timings["effective_access_compute"] = time.perf_counter() - started_access
     progress("judging")
     judged = judge(Inputs(state, options.settings), Stage.LIVE, options.rules)
 

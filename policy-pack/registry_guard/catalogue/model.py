@@ -15,9 +15,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from typing_extensions import TypeIs
+
+if TYPE_CHECKING:
+    from .access_model import AccessContext, EffectiveAccess
 
 
 class _Unknown(enum.Enum):
@@ -313,6 +316,10 @@ class RegistryState:
     observed_at: datetime | None = None
     # The scan history an earlier state was read from (the HISTORY stage's `previous`).
     history: HistoryChain | None = None
+    # Effective access (the live scan with --effective-access): what it is computed from, or, from Policy
+    # Analyzer, what it is (catalogue/access_model.py). None: only the repositories' and buckets' own IAM was read.
+    access: AccessContext | None = None
+    effective: EffectiveAccess | None = None
 
     def merged(self, other: RegistryState) -> RegistryState:
         return RegistryState(
@@ -326,4 +333,6 @@ class RegistryState:
             iam_complete_targets=self.iam_complete_targets | other.iam_complete_targets,
             observed_at=self.observed_at or other.observed_at,
             history=self.history or other.history,
+            access=self.access or other.access,
+            effective=self.effective or other.effective,
         )

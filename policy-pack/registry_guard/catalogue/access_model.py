@@ -1,0 +1,160 @@
+"""Effective access in the model: what it is computed from (`AccessContext`, besides the grants) and what it
+is (`EffectiveAccess`: for each repository or bucket, each principal's capabilities, each with its paths).
+
+Why a record of its own: the grants alone do not say what a role allows (custom roles), what lies above a
+project (folders, the organization), or what could not be read. A source fills `AccessContext`; the catalogue's
+`effective_access` computes `EffectiveAccess` from it, or a source that asks Google's Policy Analyzer fills
+`EffectiveAccess` directly; the rules and the reports read only `EffectiveAccess`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .capabilities import Capability
+from .model import Condition, GrantShape, ResourceRef, Unknown
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """A role's permissions (only those the capabilities read), as the scan learnt them. `permissions` is
+    UNKNOWN when the role could not be read (then `problem` says why); `source` says where they came from
+    (the IAM roles API, or the bundled snapshot of predefined roles and its date)."""
+
+    name: str
+    permissions: frozenset[str] | Unknown
+    source: str
+    deleted: bool = False  # a deleted custom role: its grants come back if it is undeleted within 7 days
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """What effective access needs besides the grants (which are in `RegistryState.grants`, on repositories,
+    buckets, projects, folders, organizations and service accounts alike).
+
+    * `parents`: each project, folder and organization read, and what is directly above it (absent for an
+      organization, or a project or folder with no organization);
+    * `project_ids`: project numbers to IDs (a default service account is named by its project's number);
+    * `roles`: each role the grants name, with its permissions;
+    * `unread`: each policy (a project, folder, organization or service account, as a ResourceRef) that could
+      not be read, and why: what depends on it cannot be judged;
+    * `accounts_read`: the service accounts whose IAM policy was read (lower-case emails);
+    * `basis`: what was read, for a report ("project, folder and organization IAM through Resource Manager").
+    """
+
+    parents: Mapping[ResourceRef, ResourceRef | None] = field(default_factory=dict)
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    roles: Mapping[str, RoleDefinition] = field(default_factory=dict)
+    unread: Mapping[ResourceRef, str] = field(default_factory=dict)
+    accounts_read: frozenset[str] = frozenset()
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Hop:
+    """Acting as a service account: who may (the acting grant's role, where it is, its condition)."""
+
+    account: str  # the service account's email
+    role: str
+    target: ResourceRef  # the service account itself, or the project, folder or organization above it
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True)
+class AccessPath:
+    """How a principal gets a capability: the grant (where, which role, through what shape, under what
+    condition), and, for an impersonation path, the hop that lets the principal act as the account that
+    holds that grant."""
+
+    target: ResourceRef  # where the grant is: the repository or bucket, or a project, folder or organization
+    role: str
+    shape: GrantShape = "iam-policy"
+    condition: Condition | None = None
+    through: Hop | None = None
+    source: str = ""
+
+    @property
+    def inherited(self) -> bool:
+        return self.target.kind in ("project", "folder", "organization")
+
+    @property
+    def conditional(self) -> bool:
+        return self.condition is not None or (self.through is not None and self.through.condition is not None)
+
+    def describe(self) -> str:
+        """e.g. "roles/editor on folder folders/12", "as ci@p.iam.gserviceaccount.com (roles/iam.serviceAccount
+        TokenCreator on project p), which holds roles/artifactregistry.writer on the repository"."""
+        grant = f"{self.role} on {_where(self.target)}"
+        if self.condition is not None:
+            grant += f" if {self.condition.title or self.condition.expression}"
+        if self.through is None:
+            return grant
+        hop = self.through
+        acting = f"{hop.role} on {_where(hop.target)}"
+        if hop.condition is not None:
+            acting += f" if {hop.condition.title or hop.condition.expression}"
+        return f"acting as {hop.account} ({acting}), which holds {grant}"
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"where": self.target.kind, "target": self.target.name, "role": self.role,
+                                  "shape": self.shape}
+        if self.condition is not None:
+            out["condition"] = _condition_json(self.condition)
+        if self.through is not None:
+            hop: dict[str, object] = {"service_account": self.through.account, "role": self.through.role,
+                                      "where": self.through.target.kind, "target": self.through.target.name}
+            if self.through.condition is not None:
+                hop["condition"] = _condition_json(self.through.condition)
+            out["through"] = hop
+        return out
+
+
+def _where(ref: ResourceRef) -> str:
+    if ref.kind == "repository":
+        return "the repository"
+    if ref.kind == "bucket":
+        return "the bucket"
+    if ref.kind == "service-account":
+        return f"service account {ref.name}"
+    return f"{ref.kind} {ref.name}"
+
+
+def _condition_json(condition: Condition) -> dict[str, str]:
+    out = {"expression": condition.expression}
+    if condition.title:
+        out["title"] = condition.title
+    return out
+
+
+@dataclass(frozen=True)
+class Access:
+    """One principal (as granted) can do one thing to one repository or bucket, by each of `paths`."""
+
+    resource: ResourceRef
+    member: str
+    capability: Capability
+    paths: tuple[AccessPath, ...]
+
+
+@dataclass(frozen=True)
+class NotJudged:
+    """What could not be judged on `resource`: `capabilities` for `member` (None: for anyone), and why."""
+
+    resource: ResourceRef
+    reason: str
+    capabilities: tuple[Capability, ...] = ()
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class EffectiveAccess:
+    """Every capability every principal has on each repository and bucket judged, and what could not be
+    judged. `resources` are the repositories and buckets it covers; `backend` says how it was computed."""
+
+    resources: tuple[ResourceRef, ...]
+    accesses: tuple[Access, ...] = ()
+    not_judged: tuple[NotJudged, ...] = ()
+    backend: str = "local"
+    basis: str = ""
