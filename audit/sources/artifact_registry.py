@@ -123,6 +123,7 @@ _REDACTIONS: Final = (
         r"\1\2***",
     ),
 )
+_FILE_PATH: Final = re.compile(r"(?<![\w:/])/[^\s'\"]+")
 _METHOD_URL_PREFIX: Final = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
 
 
@@ -152,6 +153,11 @@ def _describe(exc: BaseException, secrets: Iterable[str] = ()) -> str:
         return "the response was not valid Artifact Registry JSON"
     if isinstance(exc, requests.RequestException):
         return _scrub(f"{type(exc).__name__}: connection to the endpoint failed", secrets)
+    if isinstance(exc, auth_exceptions.DefaultCredentialsError):
+        # google-auth's own words say how to set credentials up; they hold a file name at most, never a secret.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no Application Default Credentials"
+        first = _FILE_PATH.sub("<file>", first)  # a machine path is nobody's business in a report
+        return _scrub(f"no Google credentials: {first}", secrets)
     if isinstance(exc, auth_exceptions.GoogleAuthError):
         return f"{type(exc).__name__}: credentials could not be obtained or refreshed"
     return _scrub(f"{type(exc).__name__}: {exc}", secrets)

@@ -4,6 +4,7 @@ against the local fake on 127.0.0.1. No test reaches Google: a guard refuses any
 from __future__ import annotations
 
 import json
+import pathlib
 import socket
 import urllib.error
 import urllib.request
@@ -442,7 +443,7 @@ def test_missing_credentials_fail_closed(monkeypatch: pytest.MonkeyPatch) -> Non
     # https to loopback: ADC is required (no anonymous fallback) and nothing could leave the box.
     result = scan_artifact_registry(PROJECT, LOCATION, endpoint="https://127.0.0.1:9")
     assert result.errors == (ScanError("artifact-registry", PARENT, result.errors[0].message),)
-    assert result.errors[0].message.startswith("nothing read: DefaultCredentialsError")
+    assert result.errors[0].message.startswith("nothing read: no Google credentials: File <file> was not found")
     assert "/nonexistent" not in result.errors[0].message
 
 
@@ -582,3 +583,16 @@ def test_duration_examples() -> None:
     assert parse_protobuf_duration("2592000s") == 30 * 86_400.0
     assert parse_protobuf_duration("0.5s") == 0.5
     assert parse_protobuf_duration("-1.000000001s") == -1.000000001
+
+
+def test_no_google_credentials_keeps_google_auths_setup_hint(tmp_path: pathlib.Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no credentials anywhere, the read error carries google-auth's own hint on setting them up. (No
+    credentials file, an empty gcloud config and no metadata-server check: google-auth fails before any network.)"""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    result = scan_artifact_registry(PROJECT, LOCATION, endpoint="https://127.0.0.1:9")
+    (error,) = result.errors
+    assert error.target == PARENT and not result.state.repositories
+    assert "no Google credentials" in error.message and "set-up-adc" in error.message
