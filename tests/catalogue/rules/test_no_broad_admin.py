@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rule import Inputs
+from registry_guard.catalogue.settings import Settings
 
 from audit.offline_check.analyzer import PolicyPackClient
 
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
-from .live_state import member
+from .live_state import CI, CI_REF, FOLDER_REF, ORG_REF, PROJECT_REF, effective, member
 from .resources import (
     AR_BINDING,
     AR_MEMBER,
@@ -32,6 +33,8 @@ from .resources import (
     U,
     policy_data,
 )
+
+AT_REPO = "on projects/p/locations/l/repositories/r ("
 
 CASES: list[Case] = [
     Deploy(
@@ -194,6 +197,36 @@ CASES: list[Case] = [
         type=AR_MEMBER,
         props={**AR_TARGET, "role": "roles/artifactregistry.admin", "member": "everyone:acme"},
         expect=CannotJudge("who that is cannot be told"),
+    ),
+    # Effective access (scan --effective-access): inherited and impersonation paths.
+    Live(
+        name="live, effective: an admin role inherited from the organization",
+        inputs=Inputs(effective(member("roles/artifactregistry.admin", "group:admins@example.com", ORG_REF))),
+        expect=Finds(f"change IAM {AT_REPO}roles/artifactregistry.admin on organization organizations/1)"),
+    ),
+    Live(
+        name="live, effective: setting the project's IAM is changing the repository's",
+        inputs=Inputs(effective(member("roles/resourcemanager.projectIamAdmin", "domain:example.com", PROJECT_REF))),
+        expect=Finds(f"domain:example.com can change IAM {AT_REPO}roles/resourcemanager.projectIamAdmin on project p)"),
+    ),
+    Live(
+        name="live, effective: a person who may act as an account that administers the repository",
+        inputs=Inputs(effective(member("roles/artifactregistry.repoAdmin", f"serviceAccount:{CI}", PROJECT_REF),
+                                member("roles/iam.serviceAccountUser", "user:eve@example.com", CI_REF))),
+        expect=Finds(f"(acting as {CI} (roles/iam.serviceAccountUser on service account {CI}), which holds "
+                     "roles/artifactregistry.repoAdmin on project p"),
+    ),
+    Live(
+        name="live, effective: an allow-listed admin group above the repository passes",
+        inputs=Inputs(effective(member("roles/artifactregistry.admin", "group:admins@example.com", ORG_REF)),
+                      Settings(allowed_admins=("group:admins@example.com",))),
+        expect=PASSES,
+    ),
+    Live(
+        name="live, effective: a custom role that could not be read cannot be judged",
+        inputs=Inputs(effective(member("organizations/1/roles/releaser", "group:rel@example.com", FOLDER_REF),
+                                custom_roles={"organizations/1/roles/releaser": None})),
+        expect=CannotJudge("role organizations/1/roles/releaser could not be read"),
     ),
 ]
 

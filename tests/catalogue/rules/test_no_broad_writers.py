@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from registry_guard.catalogue.model import RegistryState
 from registry_guard.catalogue.rule import Inputs
+from registry_guard.catalogue.settings import Settings
 
 from audit.offline_check.analyzer import PolicyPackClient
 
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live
-from .live_state import member
+from .live_state import CI, CI_REF, FOLDER_REF, effective, member
 from .resources import (
     AR_BINDING,
     AR_MEMBER,
@@ -103,6 +104,31 @@ CASES: list[Case] = [
         name="live: a domain in a repository's IAM policy can push",
         inputs=Inputs(RegistryState(grants=(member(WRITER, "domain:example.com"),))),
         expect=Finds("domain:example.com can write to projects/p/locations/l/repositories/r"),
+    ),
+    # Effective access (scan --effective-access): inherited and impersonation paths.
+    Live(
+        name="live, effective: a whole domain pushes through a folder's grant",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", "domain:example.com", FOLDER_REF))),
+        expect=Finds("domain:example.com can push new versions, move or overwrite tags on projects/p/locations/l/"
+                     "repositories/r (roles/artifactregistry.writer on folder folders/20)"),
+    ),
+    Live(
+        name="live, effective: a workload identity pool may act as the CI account that pushes",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", f"serviceAccount:{CI}"),
+                                member("roles/iam.workloadIdentityUser", REPO_SET, CI_REF))),
+        expect=Finds(f"acting as {CI} (roles/iam.workloadIdentityUser"),
+    ),
+    Live(
+        name="live, effective: an allow-listed set of identities passes",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", "domain:example.com", FOLDER_REF)),
+                      Settings(allowed_writers=("domain:example.com",))),
+        expect=PASSES,
+    ),
+    Live(
+        name="live, effective: a writer account whose IAM could not be read cannot be judged",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", f"serviceAccount:{CI}"),
+                                unread={CI_REF: "Forbidden (403): denied"})),
+        expect=CannotJudge(f"the IAM policy of service account {CI} could not be read"),
     ),
 ]
 

@@ -8,7 +8,7 @@ from registry_guard.catalogue.rule import Inputs
 from audit.offline_check.analyzer import PolicyPackClient
 
 from .cases import PASSES, Case, Deploy, Finds, Live, Warns
-from .live_state import member
+from .live_state import CI, CI_REF, FOLDER_REF, ORG_REF, PROJECT_REF, effective, member
 from .resources import (
     AR_BINDING,
     AR_MEMBER,
@@ -23,6 +23,8 @@ from .resources import (
     WORKFORCE_PERSON,
     WORKLOAD,
 )
+
+REPO_AT = "on projects/p/locations/l/repositories/r ("
 
 CASES: list[Case] = [
     Deploy(
@@ -98,6 +100,29 @@ CASES: list[Case] = [
         type=F_MEMBER,
         props={**FOLDER, "role": "roles/artifactregistry.writer", "member": "user:ana@example.com"},
         expect=Warns("user:ana@example.com can write to folders/301234567890"),
+    ),
+    # Effective access (scan --effective-access): inherited and impersonation paths.
+    Live(
+        name="live, effective: a person pushes through the project's grant",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", "user:alice@example.com", PROJECT_REF))),
+        expect=Finds("user:alice@example.com can push new versions, move or overwrite tags on projects/p/locations/"
+                     "l/repositories/r (roles/artifactregistry.writer on project p)"),
+    ),
+    Live(
+        name="live, effective: a person who may act as the CI account that pushes",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", f"serviceAccount:{CI}"),
+                                member("roles/iam.serviceAccountTokenCreator", "user:bob@example.com", CI_REF))),
+        expect=Finds(f"user:bob@example.com can push new versions, move or overwrite tags {REPO_AT}acting as {CI}"),
+    ),
+    Live(
+        name="live, effective: a person who can only pull passes",
+        inputs=Inputs(effective(member("roles/viewer", "user:carol@example.com", FOLDER_REF))),
+        expect=PASSES,
+    ),
+    Live(
+        name="live, effective: a consumer account with inherited access",
+        inputs=Inputs(effective(member("roles/viewer", "user:someone@gmail.com", ORG_REF))),
+        expect=Finds("consumer account user:someone@gmail.com can pull"),
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_pack.harness import analyze, servicer
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE
-from registry_guard.catalogue.model import RegistryState
+from registry_guard.catalogue.model import Condition, RegistryState
 from registry_guard.catalogue.rule import Inputs
 
 from audit.offline_check.analyzer import PolicyPackClient
 
 from .cases import PASSES, Blocks, CannotJudge, Case, Deploy, Finds, Live, Warns
-from .live_state import member
+from .live_state import CI, CI_REF, FOLDER_REF, ORG_REF, PROJECT_REF, effective, member
 from .resources import (
     AR_BINDING,
     AR_MEMBER,
@@ -47,6 +48,8 @@ from .resources import (
     U,
     policy_data,
 )
+
+AT_REPO = "on projects/p/locations/l/repositories/r ("
 
 CASES: list[Case] = [
     Deploy(
@@ -296,6 +299,35 @@ CASES: list[Case] = [
         config={"waivers": [{"resource": "repository:*/repositories/public-*", "justification": "demo",
                              "owner": "security@example.com", "expires": "2099-12-31"}]},
         expect=Blocks("allUsers holds roles/artifactregistry.reader"),
+    ),
+    # Effective access (scan --effective-access): inherited and impersonation paths, conditions shown.
+    Live(
+        name="live, effective: allUsers can pull through a folder's grant",
+        inputs=Inputs(effective(member("roles/viewer", "allUsers", FOLDER_REF))),
+        expect=Finds(f"allUsers can pull {AT_REPO}roles/viewer on folder folders/20)"),
+    ),
+    Live(
+        name="live, effective: a condition does not make an inherited public grant safe",
+        inputs=Inputs(effective(dataclasses.replace(
+            member("roles/artifactregistry.writer", "allAuthenticatedUsers", ORG_REF),
+            condition=Condition("request.time < timestamp('2027-01-01T00:00:00Z')", "until 2027")))),
+        expect=Finds("if until 2027; an IAM condition does not make it safe)"),
+    ),
+    Live(
+        name="live, effective: anyone may act as an account that pushes",
+        inputs=Inputs(effective(member("roles/artifactregistry.writer", f"serviceAccount:{CI}"),
+                                member("roles/iam.serviceAccountTokenCreator", "allUsers", CI_REF))),
+        expect=Finds(f"allUsers can pull, push new versions, move or overwrite tags {AT_REPO}acting as {CI}"),
+    ),
+    Live(
+        name="live, effective: named principals above the repository pass",
+        inputs=Inputs(effective(member("roles/viewer", "group:ml@example.com", PROJECT_REF))),
+        expect=PASSES,
+    ),
+    Live(
+        name="live, effective: a folder policy that could not be read cannot be judged",
+        inputs=Inputs(effective(unread={FOLDER_REF: "Forbidden (403): denied"})),
+        expect=CannotJudge("the IAM policy of folder folders/20 could not be read"),
     ),
 ]
 

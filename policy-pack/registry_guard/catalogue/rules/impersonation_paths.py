@@ -30,8 +30,9 @@ _ACTING_ROLES = IMPERSONATION_ROLES | {"roles/iam.serviceAccountAdmin", "roles/o
     "the account can write to or administer a repository or bucket of the registry (directly, or through its "
     "project, folder or organization), that path is judged like a direct grant: never a public principal, a "
     "person or a broad set of identities (unless on allowedWriters, for write roles), and admin roles only to "
-    "principals on allowedAdmins. Checked at deploy time on the stack's own resources; live IAM of service "
-    "accounts is not read by the nightly audit.",
+    "principals on allowedAdmins. Checked at deploy time on the stack's own resources. Live, the nightly audit "
+    "with --effective-access reads service accounts' IAM and follows the same one hop inside the rules on "
+    "public, admin, broad and personal access, which name the path.",
     remediation=(
         "Remove the impersonation grant on the service account, or grant it only to the workload that runs as "
         "that account (e.g. one workload identity, principal://…/subject/…).",

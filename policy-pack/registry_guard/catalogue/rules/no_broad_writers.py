@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..capabilities import WRITE_CAPABILITIES
+from ..effective_access import effective_access
 from ..findings import Finding, Undetermined
 from ..frameworks import CCC_ACCESS_MISCONFIGURED
-from ..grants import grant_evidence, granted_through, judgeable_grants, reaches_registry
+from ..grants import (
+    LIVE_ACCESS_READ,
+    access_evidence,
+    access_text,
+    grant_evidence,
+    granted_through,
+    judgeable_grants,
+    member_access,
+    reaches_registry,
+    unjudged_access,
+)
 from ..model import Subject
 from ..principals import is_admin_role, is_default_bucket_grant, is_write_role, parse_member
 from ..rule import Inputs, Rule, Stage, declare
@@ -27,7 +39,9 @@ from ..rule import Inputs, Rule, Stage, declare
     "pool or an attribute set of one (principalSet://, any identity the pool accepts), or every owner, editor or "
     "viewer of a project (projectOwner:/projectEditor:/projectViewer:), unless the set is on allowedWriters. "
     "Cloud Storage's default grants to a bucket's own project teams are not counted. Admin roles and public "
-    "principals are judged by the rules for them.",
+    "principals are judged by the rules for them. " + LIVE_ACCESS_READ + "There a broad set of identities that "
+    "can push, move tags or delete versions by any path that is not an admin-class role, inherited or acting as "
+    "a service account, is a finding.",
     remediation=(
         "Grant push access to the CI service account, a named workload identity (principal://…/subject/…) or a "
         "group instead of the whole domain, pool or project team.",
@@ -64,3 +78,22 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
             f"{principal.describe()} can push, move tags and delete versions there",
             grant_evidence(grant, principal),
         )
+    effective = effective_access(inputs.state)
+    if effective is None:
+        return
+    yield from unjudged_access(rule, effective, lambda principal: principal.breadth == "broad")
+    for resource, member, principal, paths in member_access(effective):
+        if principal.breadth not in ("broad", "unknown") or principal.canonical in allowed:
+            continue
+        writes = {c: kept for c, found in paths.items() if c in WRITE_CAPABILITIES
+                  if (kept := tuple(p for p in found if not is_admin_role(p.role, settings.admin_roles, p.target.kind)
+                                    and not (p.target.kind == "bucket" and p.through is None
+                                             and is_default_bucket_grant(principal, p.role))))}
+        if not writes:
+            continue
+        if principal.breadth == "unknown":
+            yield rule.undetermined(str(resource), f"{member} can {access_text(writes, resource)}, and who "
+                                    "that is cannot be told: it is not a principal Google Cloud defines")
+            continue
+        yield rule.finding(str(resource), f"{member} can {access_text(writes, resource)}: "
+                           f"{principal.describe()} can write there", access_evidence(member, principal, writes))

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..effective_access import effective_access
 from ..findings import Finding, Undetermined
 from ..frameworks import CCC_UNTRUSTED_ACCESS, CIS_BUCKET_NOT_PUBLIC, SHA_PUBLIC_BUCKET_ACL
-from ..grants import grant_evidence, granted_through, judgeable_grants, reaches_registry
+from ..grants import (
+    ANCESTORS_ONLY,
+    LIVE_ACCESS_READ,
+    access_evidence,
+    access_text,
+    grant_evidence,
+    granted_through,
+    indirect,
+    judgeable_grants,
+    member_access,
+    reaches_registry,
+    unjudged_access,
+)
 from ..model import Subject
 from ..principals import IMPERSONATION_ROLES, is_admin_role
 from ..rule import Inputs, Rule, Stage, declare
@@ -24,8 +37,10 @@ from ..rule import Inputs, Rule, Stage, declare
     "on an Artifact Registry repository or a Cloud Storage bucket (IAM, bucket ACL, default object ACL), on an "
     "object of a bucket (object ACL), or on a service account (anyone could act as it). At deploy time it also "
     "covers the stack's project, folder and organization IAM with a role that reaches the registry "
-    "(storage, artifactregistry, basic, custom roles, and roles that lead to admin); the nightly audit reads "
-    "the IAM of repositories and buckets themselves. An IAM condition does not make a public grant safe.",
+    "(storage, artifactregistry, basic, custom roles, and roles that lead to admin). " + LIVE_ACCESS_READ +
+    "There a public principal that can pull, push, move tags, delete versions or change IAM by any path (on the "
+    "repository or bucket, inherited, or acting as a service account) is a finding. An IAM condition does not "
+    "make a public grant safe.",
     remediation=(
         "Remove allUsers / allAuthenticatedUsers from the repository or bucket IAM policy and ACLs.",
         "Grant pull access to named groups or service accounts with roles/artifactregistry.reader "
@@ -37,7 +52,9 @@ from ..rule import Inputs, Rule, Stage, declare
     url="https://cloud.google.com/artifact-registry/docs/access-control",
 )
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
-    for item in judgeable_grants(inputs.state, rule):
+    # A public principal's grants on the repository or bucket are found role by role, whatever they allow (a
+    # bucket READER lists it); effective access adds what reaches it from above or through an account.
+    for item in judgeable_grants(inputs.state, rule, ANCESTORS_ONLY):
         if isinstance(item, Undetermined):
             yield item
             continue
@@ -61,3 +78,11 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
             f"{principal.value} holds {role} on {grant.target.name} through {granted_through(grant)}",
             grant_evidence(grant, principal),
         )
+    effective = effective_access(inputs.state)
+    if effective is None:
+        return
+    yield from unjudged_access(rule, effective, lambda principal: principal.is_public)
+    for resource, member, principal, paths in member_access(effective):
+        if principal.is_public and (paths := indirect(paths)):
+            yield rule.finding(str(resource), f"{principal.value} can {access_text(paths, resource)}",
+                               access_evidence(member, principal, paths))
