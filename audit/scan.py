@@ -30,6 +30,8 @@ from .waivers import apply_waivers
 Progress = Callable[[str], None]
 
 if TYPE_CHECKING:
+    from registry_guard.catalogue.access_model import EffectiveAccess
+
     from .formats import Written
     from .formats.options import RenderOptions
 
@@ -169,6 +171,22 @@ def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> N
     read.target.add_to(out.target)
 
 
+def _unjudged_access(effective: EffectiveAccess) -> list[ScanError]:
+    """What effective access could not judge makes the scan incomplete (exit 3), whatever the cause: one
+    error per reason, naming the repositories and buckets it leaves unjudged."""
+    by_reason: dict[str, list[str]] = {}
+    for gap in effective.not_judged:
+        who = f" for {gap.member}" if gap.member else ""
+        by_reason.setdefault(f"effective access could not be judged{who}: {gap.reason}", []).append(
+            str(gap.resource))
+    errors = []
+    for reason, resources in sorted(by_reason.items()):
+        unique = list(dict.fromkeys(resources))
+        target = unique[0] + (f" and {len(unique) - 1} more" if len(unique) > 1 else "")
+        errors.append(ScanError("effective-access", target, reason))
+    return errors
+
+
 def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanOutcome:
     """Scan, judge, compare; the report says what could not be read. The history snapshot is not stored
     here: `write_outputs` stores it once the reports are written."""
@@ -211,6 +229,8 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
         started_access = time.perf_counter()
         state = dataclasses.replace(state, effective=compute(state, state.access))
         collected.timings["effective_access_compute"] = time.perf_counter() - started_access
+    if state.effective is not None:
+        collected.errors.extend(_unjudged_access(state.effective))
     progress("judging")
     judged = judge(Inputs(state, options.settings), Stage.LIVE, options.rules)
 
