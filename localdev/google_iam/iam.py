@@ -68,9 +68,14 @@ class IamFake(GoogleApiFake):
         name = match[1]
         _, project, _, key = name.split("/")
         account = self.estate.service_account(key)
-        # The project may be given as `-` (any project); a named project must be the account's own.
+        # The project may be given as `-` (any project); a named project must be the account's own. With `-`,
+        # an account that does not exist is 403, not 404 ("can cause response messages to contain misleading
+        # error codes", the IAM reference says of the wildcard).
         if account is None or project not in ("-", account.project_id):
             self.check(name, "iam.serviceAccounts.getIamPolicy")
+            if project == "-":
+                raise ApiError(403, f"Permission 'iam.serviceAccounts.getIamPolicy' denied on resource '{name}' "
+                                    "(or it may not exist).")
             raise ApiError(404, f"Service account {name} does not exist.")
         self.check(f"projects/{account.project_id}/serviceAccounts/{account.email}", "iam.serviceAccounts.getIamPolicy")
         raw = request.param("options.requestedPolicyVersion")

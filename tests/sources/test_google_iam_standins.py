@@ -118,9 +118,9 @@ def test_iam_roles_and_service_account_policy(fakes: GoogleIamFakes) -> None:
                            params={"options.requestedPolicyVersion": "3"}, timeout=5).json()
     assert policy["bindings"] == [{"role": "roles/iam.serviceAccountTokenCreator",
                                    "members": ["group:devs@example.com"]}]
-    gone = requests.post(base + "projects/-/serviceAccounts/gone@ml-prod.iam.gserviceaccount.com:getIamPolicy",
-                         timeout=5)
-    assert gone.status_code == 404
+    gone = base + "projects/{}/serviceAccounts/gone@ml-prod.iam.gserviceaccount.com:getIamPolicy"
+    assert requests.post(gone.format("ml-prod"), timeout=5).status_code == 404
+    assert requests.post(gone.format("-"), timeout=5).status_code == 403  # the wildcard hides which
 
 
 def test_iam_lists_roles_basic_or_full_in_pages(fakes: GoogleIamFakes) -> None:
