@@ -14,12 +14,13 @@ from bench.estate import SeededRegistry
 def test_floor_and_audit_send_the_same_requests(tmp_path: Path) -> None:
     with SeededRegistry(2, 5, seed_concurrency=2) as reg:
         result = b2_floor.run(reg, concurrency=4, repeat=1, out=tmp_path)
-    # 1 catalog page + 1 tags/list per repository + 1 HEAD per tag
-    assert result["floor_requests"] == result["audit_requests"] == 1 + 2 + 2 * 5
+    # 1 catalog page + 1 tags/list per repository + 1 HEAD per tag + 1 referrers API probe per registry
+    assert result["floor_requests"] == result["audit_requests"] == 1 + 2 + 2 * 5 + 1
     assert result["same_requests"]
-    assert result["requests_per_tag_oci"] == 13 / 10
-    # Google's tags/list `manifest` map: one request per repository page, no HEADs
-    assert result["google_requests"] == 1 + 2
+    assert result["requests_per_tag_oci"] == 14 / 10
+    # Google's tags/list `manifest` map: one request per repository page, no HEADs; the referrers API probe
+    # (404 here) is the one request signature discovery adds for the whole registry
+    assert result["google_requests"] == 1 + 2 + 1
 
 
 def test_policy_benchmark_packs_answer_and_the_loop_judges_like_the_offline_check(tmp_path: Path) -> None:
