@@ -145,8 +145,17 @@ def _parser() -> argparse.ArgumentParser:
                               epilog=epilog(name))
 
     scan = command("scan", "audit the live registry (read-only): settings, IAM, images and tags")
-    scan.add_argument("--project", help="Google Cloud project of the Artifact Registry repositories")
-    scan.add_argument("--location", help="Artifact Registry location, e.g. us-central1")
+    scan.add_argument("--project", action="append", default=[], metavar="ID",
+                      help="Google Cloud project of the Artifact Registry repositories (repeatable: more than one, "
+                           "or any with --location all, discovers every repository and bucket in them)")
+    scan.add_argument("--location", action="append", default=[], metavar="LOCATION",
+                      help="Artifact Registry location, e.g. us-central1 (repeatable, or `all`)")
+    scan.add_argument("--organization", metavar="ID",
+                      help="discover every Artifact Registry repository and Container Registry bucket under this "
+                           "organization (Cloud Asset Inventory, else project by project), in --location")
+    scan.add_argument("--folder", metavar="ID", help="the same under a folder")
+    scan.add_argument("--asset-endpoint", metavar="URL",
+                      help="point the Cloud Asset Inventory client elsewhere (a local stand-in)")
     scan.add_argument("--repository", action="append", default=[], metavar="ID",
                       help="an Artifact Registry repository id (repeatable; default: every repository)")
     scan.add_argument("--artifact-registry-endpoint", metavar="HOST[:PORT]|URL",
@@ -346,8 +355,13 @@ def _scan(args: argparse.Namespace) -> int:
         if not token:
             raise UsageError(f"--registry-token-env: {args.registry_token_env} is not set")
     try:
+        single = (len(args.project) <= 1 and len(args.location) <= 1 and "all" not in args.location
+                  and not (args.organization or args.folder))
         options = ScanOptions(
-            project=args.project, location=args.location, repositories=tuple(args.repository),
+            project=(args.project or [None])[0] if single else None,
+            location=(args.location or [None])[0] if single else None, repositories=tuple(args.repository),
+            organization=args.organization, folder=args.folder, projects=() if single else tuple(args.project),
+            locations=() if single else tuple(args.location), asset_endpoint=args.asset_endpoint,
             artifact_registry_endpoint=args.artifact_registry_endpoint, gcr_buckets=tuple(args.gcr_bucket),
             registries=tuple(args.registry), registry_token=token,
             registry_token_realms=tuple(args.registry_token_realm), desired=args.desired, history=args.history,

@@ -56,6 +56,17 @@ class ScanOptions:
     waivers: tuple[Waiver, ...] = ()
     rules: frozenset[str] | None = None  # --rules / --skip-rules: the rule ids to evaluate (None: every rule)
     effective_access: str | None = None  # --effective-access: "local" (None: the repositories' and buckets' IAM only)
+    # Org scale: discover every repository and Container Registry bucket under one of these, in `locations`
+    # (or "all"), through Cloud Asset Inventory, else project by project.
+    organization: str | None = None
+    folder: str | None = None
+    projects: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    asset_endpoint: str | None = None
+
+    @property
+    def discovers(self) -> bool:
+        return bool(self.organization or self.folder or self.projects)
     resource_manager_endpoint: str | None = None
     iam_endpoint: str | None = None
 
@@ -123,9 +134,47 @@ def _sources(options: ScanOptions) -> list[Source]:
     return sources
 
 
+def _discovered_sources(options: ScanOptions, out: _Collected, progress: Progress) -> list[Source]:
+    """The sources of every repository and bucket found under the organization, folder or projects."""
+    from .sources.discovered import DiscoveredRegistry
+    from .sources.discovery import discover, scopes_of
+    from .sources.gcs_bucket import GcrBucketSource
+
+    scopes = scopes_of(options.organization, options.folder, options.projects)
+    progress(f"discovering repositories and buckets under {', '.join(s.name for s in scopes)}")
+    started = time.perf_counter()
+    found = discover(scopes, options.locations, asset_endpoint=options.asset_endpoint,
+                     resource_manager_endpoint=options.resource_manager_endpoint,
+                     artifact_registry_endpoint=options.artifact_registry_endpoint, timeout=options.timeout)
+    out.timings["discovery"] = time.perf_counter() - started
+    out.errors.extend(found.errors)
+    out.unread.update(e.target for e in found.errors)
+    out.target["discovery"] = {"organization": options.organization, "folder": options.folder,
+                               "projects": list(options.projects), "locations": list(options.locations),
+                               **found.target()}
+    sources: list[Source] = [
+        DiscoveredRegistry(project=project, location=location, repositories=tuple(repositories or ()),
+                           listed=repositories is None, endpoint=options.artifact_registry_endpoint,
+                           timeout=options.timeout, shard=options.shard)
+        for (project, location), repositories in sorted(found.registries.items())
+        if repositories is None or repositories]
+    buckets = list(dict.fromkeys([*found.buckets, *options.gcr_buckets]))
+    sources += [GcrBucketSource(bucket=b, timeout=options.timeout) for b in buckets if in_shard(b, options.shard)]
+    return sources
+
+
 def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     out = _Collected()
-    for source in _sources(options):
+    sources = _discovered_sources(options, out, progress) if options.discovers else _sources(options)
+    if options.discovers and options.registries:
+        from .sources.oci import OciRegistrySource
+
+        sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
+                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
+                                      token_realms=options.registry_token_realms,
+                                      version_tag_pattern=options.settings.version_tag_pattern)
+                    for url in options.registries]
+    for source in sources:
         progress(f"reading {source.description}")
         started = time.perf_counter()
         try:
@@ -191,8 +240,11 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     """Scan, judge, compare; the report says what could not be read. The history snapshot is not stored
     here: `write_outputs` stores it once the reports are written."""
     started = time.perf_counter()
-    if not (options.project or options.gcr_buckets or options.registries):
-        raise ValueError("nothing to scan: give --project/--location, --gcr-bucket or --registry")
+    if not (options.project or options.gcr_buckets or options.registries or options.discovers):
+        raise ValueError("nothing to scan: give --project/--location, --organization, --folder, --gcr-bucket or "
+                         "--registry")
+    if options.discovers and (options.project or options.repositories):
+        raise ValueError("--organization, --folder and several --project discover every repository: no --repository")
     from .sources.urls import check_url_allowed
 
     for url in options.registries:
@@ -201,10 +253,10 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     from .sources.oci.tokens import parse_realm_host
 
     check_scan_numbers(concurrency=options.concurrency, timeout=options.timeout, rate_limit=options.rate_limit)
-    if options.effective_access:
+    if options.effective_access or options.discovers:
         from .sources.google_access import check_endpoints
 
-        check_endpoints(options.resource_manager_endpoint, options.iam_endpoint)
+        check_endpoints(options.resource_manager_endpoint, options.iam_endpoint, options.asset_endpoint)
     for host in options.registry_token_realms:
         parse_realm_host(host)
     declared = None

@@ -86,6 +86,11 @@ class FakeEstate:
         with self._lock:
             return sorted(name for name in self._repositories if name.startswith(prefix))
 
+    def locations_used(self, project: str) -> set[str]:
+        """The locations where `project` ("projects/P") has repositories."""
+        with self._lock:
+            return {name.split("/")[3] for name in self._repositories if name.startswith(project + "/")}
+
     def repository(self, name: str) -> JSON:
         """A copy of the Repository's JSON; KeyError if there is no such repository."""
         with self._lock:

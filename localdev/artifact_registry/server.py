@@ -5,6 +5,7 @@ refuses every other method with 405, and records every request.
 * ``GET /v1/projects/P/locations/L/repositories/R``               GetRepository
 * ``GET /v1/projects/P/locations/L/repositories/R/dockerImages``  ListDockerImages
 * ``GET /v1/projects/P/locations/L/repositories/R:getIamPolicy``  GetIamPolicy
+* ``GET /v1/projects/P/locations``                                 ListLocations (for ``--location all``)
 
 (paths and methods as in the client's ``transports/rest_base.py``).
 """
@@ -29,7 +30,11 @@ _ROUTE_LIST_REPOS = re.compile(r"/v1/(projects/[^/:]+/locations/[^/:]+)/reposito
 _ROUTE_GET_REPO = re.compile(rf"/v1/({REPOSITORY_NAME})")
 _ROUTE_LIST_IMAGES = re.compile(rf"/v1/({REPOSITORY_NAME})/dockerImages")
 _ROUTE_GET_IAM = re.compile(rf"/v1/({REPOSITORY_NAME}):getIamPolicy")
-_READ_ROUTES = (_ROUTE_LIST_REPOS, _ROUTE_GET_REPO, _ROUTE_LIST_IMAGES, _ROUTE_GET_IAM)
+_ROUTE_LIST_LOCATIONS = re.compile(r"/v1/(projects/[^/:]+)/locations")
+_READ_ROUTES = (_ROUTE_LIST_REPOS, _ROUTE_GET_REPO, _ROUTE_LIST_IMAGES, _ROUTE_GET_IAM, _ROUTE_LIST_LOCATIONS)
+# ListLocations answers every location Artifact Registry serves, whether or not a project has repositories
+# there; these are some of Google's, plus any the estate uses.
+_LOCATIONS = ("asia", "asia-east1", "europe", "europe-west1", "europe-west4", "us", "us-central1", "us-east1")
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,17 @@ class ArtifactRegistryFake:
             if policy is None:
                 return {"etag": "ACAB"}  # an empty policy still has an etag
             return policy_for_version(policy, int(raw))
+        if m := _ROUTE_LIST_LOCATIONS.fullmatch(path):
+            project = m.group(1)
+            self._check(project, "artifactregistry.locations.list")
+            ids = sorted(set(_LOCATIONS) | estate.locations_used(project))
+            offset = self._page_tokens.offset(project + "/locations", request.param("pageToken"))
+            size = page_size(request.param("pageSize"))
+            body = {"locations": [{"name": f"{project}/locations/{i}", "locationId": i}
+                                  for i in ids[offset:offset + size]]}
+            if offset + size < len(ids):
+                body["nextPageToken"] = self._page_tokens.token(project + "/locations", offset + size)
+            return body
         if m := _ROUTE_GET_REPO.fullmatch(path):
             repo = m.group(1)
             self._check(repo, "artifactregistry.repositories.get")
