@@ -114,7 +114,20 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         kind="merge",
         waivers=_merge_waivers([r.waivers for _, r in reports]),
         resolved=tuple(f for _, r in reports for f in r.resolved),
+        access=_merge_access([r.access for _, r in reports]),
     )
+
+
+def _merge_access(parts: Sequence[Any]) -> dict[str, Any] | None:
+    """Each shard's access matrix covers its own repositories and buckets: the merged one lists them all."""
+    present = [p for p in parts if p]
+    if not present:
+        return None
+    try:
+        resources = sorted((r for p in present for r in p["resources"]), key=lambda r: str(r["resource"]))
+        return {**present[0], "resources": resources}
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"merge: a report's access matrix is malformed ({type(exc).__name__})") from None
 
 
 def _runs(numbers: Sequence[int]) -> list[tuple[int, int]]:

@@ -118,6 +118,8 @@ class Report:
     waivers: tuple[Waiver, ...] = ()
     # Findings of the previous report that are gone now (when history kept one).
     resolved: tuple[ReportFinding, ...] = ()
+    # Effective access (scan --effective-access): the access matrix (audit/access_matrix.py), or None.
+    access: Mapping[str, Any] | None = None
 
     def at_or_above(self, severity: str) -> list[ReportFinding]:
         """Unwaived findings at or above `severity`: what fails the exit code."""
@@ -164,6 +166,7 @@ class Report:
             **({"history": _jsonable(self.history)} if self.history else {}),
             "waivers": [w.to_json() for w in self.waivers],
             "resolved": [f.to_json() for f in self.resolved],
+            **({"access": _jsonable(self.access)} if self.access is not None else {}),
         }
 
 
@@ -305,6 +308,7 @@ def report_from_json(document: Mapping[str, Any]) -> Report:
         history=document.get("history", {}),
         waivers=tuple(_waiver_from_json(w) for w in document.get("waivers", ())),
         resolved=tuple(finding_from_json(f) for f in document.get("resolved", ())),
+        access=document.get("access"),
     )
 
 

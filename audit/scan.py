@@ -335,6 +335,10 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     )
     waived, waivers = apply_waivers(report.findings, options.waivers, observed_at.date())
     report = dataclasses.replace(report, findings=waived, waivers=waivers)
+    if state.effective is not None:
+        from .access_matrix import access_matrix
+
+        report = dataclasses.replace(report, access=access_matrix(state.effective))
     if previous is not None and previous.findings is not None:
         report = _with_trend(report, previous, history_info)
     pending = None

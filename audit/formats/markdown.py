@@ -308,6 +308,10 @@ def render(report: Report, max_chars: int = MAX_CHARS, *, options: RenderOptions
                  code(f.resource), escape(f.message)] for f in report.resolved]
         side.append(f"### ✅ Resolved since the previous scan ({len(report.resolved)})\n\n" + _table(
             ["Severity", "Rule", "Resource", "Was"], rows, 8_000, "resolved findings"))
+    if report.access:
+        from .access_markdown import section
+
+        side.append(section(report, 15_000))
     if report.undetermined:
         rows = [[code(u.rule_id), code(u.resource), escape(u.reason)] for u in report.undetermined]
         side.append(f"### Undetermined ({len(report.undetermined)})\n\n" + _table(
