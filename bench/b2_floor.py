@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from .common import PYTHON, audit_scan_argv, fmt_s, median, print_table, run_process, settings_file, verdict
 from .estate import SeededRegistry
 
-GOAL = 1.3
+GOAL = 1.5  # the audit on a maintained HTTP client (aiohttp) within 1.5x of a bare asyncio client
 
 
 @contextmanager
