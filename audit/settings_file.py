@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,33 @@ def load_settings(path: Path) -> Settings:
     if problem:
         raise SettingsError(f"{path}: {problem}")
     try:
-        return Settings.from_mapping(flat)
+        settings = Settings.from_mapping(flat)
     except SettingsError as exc:
         raise SettingsError(f"{path}: {exc}") from None
+    if settings.sigstore_trusted_root:
+        settings = dataclasses.replace(settings, sigstore_trusted_root=_trusted_root(
+            path, settings.sigstore_trusted_root))
+    return settings
+
+
+def _trusted_root(settings_path: Path, written: str) -> str:
+    """sigstoreTrustedRoot as a path the scan can open: relative to the settings file it is written in (as a
+    user reads it), and read here, so a root that is missing or is no trusted root is bad input (exit 2) rather
+    than a signature that cannot be judged at night."""
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import TrustedRoot
+
+    root = Path(written).expanduser()
+    if not root.is_absolute():
+        root = settings_path.parent / root
+    if not root.is_file():
+        raise SettingsError(f"{settings_path}: sigstoreTrustedRoot: {root} is not a file")
+    try:
+        TrustedRoot.from_file(str(root))
+    except (OSError, ValueError, SigstoreError) as exc:
+        raise SettingsError(f"{settings_path}: sigstoreTrustedRoot: {root} is not a Sigstore trusted root "
+                            f"({type(exc).__name__})") from None
+    return str(root)
 
 
 def config_waivers(path: Path) -> tuple[Waiver, ...]:

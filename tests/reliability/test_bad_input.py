@@ -30,6 +30,9 @@ CASES: dict[str, tuple[str, str, str | bytes]] = {
     "config-bad-pattern": ("--config", "settings.yaml", "versionTagPattern: '(['\n"),
     "config-deep": ("--config", "settings.json", DEEP_JSON),
     "config-binary": ("--config", "settings.yaml", BINARY),
+    # sigstoreTrustedRoot is resolved beside the settings file: missing there, or a file that is no root.
+    "config-trusted-root-missing": ("--config", "settings.yaml", "sigstoreTrustedRoot: absent.json\n"),
+    "config-trusted-root-not-a-root": ("--config", "settings.yaml", "sigstoreTrustedRoot: settings.yaml\n"),
     "waivers-bad-yaml": ("--waivers", "waivers.yaml", "waivers: [\n"),
     "waivers-no-list": ("--waivers", "waivers.yaml", "{}\n"),
     "waivers-unknown-rule": ("--waivers", "waivers.yaml",

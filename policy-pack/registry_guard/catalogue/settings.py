@@ -83,8 +83,9 @@ SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
     "sigstoreTrustedRoot": {
         "type": "string",
         "default": "",
-        "description": "Path of the Sigstore trusted_root.json keyless signatures are verified against, offline "
-        "(Fulcio CAs, Rekor and CT log keys, timestamp authorities).",
+        "description": "Path of the Sigstore trusted_root.json (relative to the settings file it is written in) "
+        "that keyless signatures, and the transparency-log entries any signature carries, are verified against, "
+        "offline (Fulcio CAs, Rekor and CT log keys, timestamp authorities).",
     },
     "allowedBuilders": {
         "type": "array",
