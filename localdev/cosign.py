@@ -6,8 +6,9 @@ What is written is cosign's own format: the legacy tag scheme (`sha256-<hex>.sig
 payloads with the signature in the layer's `dev.cosignproject.cosign/signature` annotation; `.att` holding
 DSSE envelopes of in-toto statements; `.sbom`), and OCI 1.1 referrers (a manifest whose `subject` is the
 image, added to the referrers tag fallback `sha256-<hex>` as clients do on a registry without the referrers
-API). Signatures follow cosign's verifiers: ECDSA over SHA-256 (DER), Ed25519 over the message, RSA
-PKCS#1 v1.5 over SHA-256.
+API), Sigstore bundles among them. Keyless signatures come from a local Sigstore instance
+(`localdev/sigstore_local.py`). Signatures follow cosign's verifiers: ECDSA over SHA-256 (DER), Ed25519 over
+the message, RSA PKCS#1 v1.5 over SHA-256.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from localdev.oci_push import OCI_MANIFEST, ArtifactLayer, add_to_referrers_tag, manifest_size, push_artifact
+from localdev.sigstore_local import BUNDLE_V03, LocalSigstore, Signer, dsse_entry, hashedrekord
 
 SIMPLE_SIGNING: Final = "application/vnd.dev.cosign.simplesigning.v1+json"
 DSSE_ENVELOPE: Final = "application/vnd.dsse.envelope.v1+json"
 IN_TOTO: Final = "application/vnd.in-toto+json"
 SIGNATURE_ANNOTATION: Final = "dev.cosignproject.cosign/signature"
+CERTIFICATE_ANNOTATION: Final = "dev.sigstore.cosign/certificate"
+CHAIN_ANNOTATION: Final = "dev.sigstore.cosign/chain"
+BUNDLE_ANNOTATION: Final = "dev.sigstore.cosign/bundle"
+COSIGN_SIGN_PREDICATE: Final = "https://sigstore.dev/cosign/sign/v1"
+BUNDLE_PREDICATE_ANNOTATION: Final = "dev.sigstore.bundle.predicateType"
 SIGSTORE_BUNDLE: Final = "application/vnd.dev.sigstore.bundle.v0.3+json"
 SLSA_PROVENANCE_V1: Final = "https://slsa.dev/provenance/v1"
 
@@ -108,6 +115,69 @@ def sign_image(base_url: str, repo: str, digest: str, key: PrivateKey, *, payloa
     return push_artifact(base_url, repo, _tag(digest, ".sig"), [layer], client=client)[0]
 
 
+def keyless_signature_layer(sigstore: LocalSigstore, signer: Signer, reference: str, digest: str, *,
+                            payload: bytes | None = None, logged: bool = True) -> ArtifactLayer:
+    """A keyless legacy signature layer as `cosign sign` (without --new-bundle-format) writes one: the
+    simple-signing payload, the signature, the signing certificate and its chain in annotations, and the
+    transparency log's promise for the entry it made (`logged=False` leaves the promise out)."""
+    from cryptography.hazmat.primitives import serialization
+
+    body = payload if payload is not None else simple_signing_payload(reference, digest)
+    signature = signer.sign(body)
+    annotations = {SIGNATURE_ANNOTATION: base64.b64encode(signature).decode(), CERTIFICATE_ANNOTATION: signer.pem,
+                   CHAIN_ANNOTATION: sigstore.ca_certificate.public_bytes(serialization.Encoding.PEM).decode()}
+    if logged:
+        annotations[BUNDLE_ANNOTATION] = sigstore.log(hashedrekord(signature, signer.pem, body)).cosign_bundle()
+    return ArtifactLayer(SIMPLE_SIGNING, body, annotations)
+
+
+def sign_image_keyless(base_url: str, repo: str, digest: str, sigstore: LocalSigstore, signer: Signer, *,
+                       client: httpx.Client | None = None) -> str:
+    """Push a keyless legacy signature of `digest` under `sha256-<hex>.sig`. Returns its manifest's digest."""
+    reference = f"{base_url.split('://', 1)[-1].rstrip('/')}/{repo}"
+    layer = keyless_signature_layer(sigstore, signer, reference, digest)
+    return push_artifact(base_url, repo, _tag(digest, ".sig"), [layer], client=client)[0]
+
+
+def _statement(name: str, digest: str, predicate_type: str, predicate: Mapping[str, Any]) -> bytes:
+    algorithm, _, value = digest.partition(":")
+    return json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": name,
+                       "digest": {algorithm: value}}], "predicateType": predicate_type,
+                       "predicate": dict(predicate)}, separators=(",", ":")).encode()
+
+
+def signature_bundle(name: str, digest: str, *, sigstore: LocalSigstore, signer: Signer | None = None,
+                     key: ec.EllipticCurvePrivateKey | None = None, logged: bool = True,
+                     statement: bytes | None = None) -> dict[str, Any]:
+    """A Sigstore bundle (v0.3) as `cosign sign --new-bundle-format` makes one: a DSSE envelope of an in-toto
+    statement (predicate cosign/sign/v1) about `digest`, signed keyless by `signer` (its certificate in the
+    bundle) or with `key` (a public-key hint), and the log entry with its inclusion proof (`logged`)."""
+    payload = statement if statement is not None else _statement(name, digest, COSIGN_SIGN_PREDICATE, {})
+    if signer is not None:
+        signature, verifier_pem = signer.sign(pae(IN_TOTO, payload)), signer.pem
+        material: dict[str, Any] = {"certificate": {"rawBytes": base64.b64encode(signer.der).decode()}}
+    elif key is not None:
+        signature, verifier_pem = sign(key, pae(IN_TOTO, payload)), public_pem(key)
+        material = {"publicKey": {"hint": ""}}
+    else:
+        raise ValueError("a signature bundle needs a signer or a key")
+    envelope = {"payload": base64.b64encode(payload).decode(), "payloadType": IN_TOTO,
+                "signatures": [{"sig": base64.b64encode(signature).decode()}]}
+    material["tlogEntries"] = [sigstore.log(dsse_entry(envelope, verifier_pem)).bundle_entry()] if logged else []
+    return {"mediaType": BUNDLE_V03, "verificationMaterial": material, "dsseEnvelope": envelope}
+
+
+def push_bundle(base_url: str, repo: str, digest: str, bundle: bytes, *, predicate_type: str = COSIGN_SIGN_PREDICATE,
+                subject_media_type: str = OCI_MANIFEST, created: str = "2026-01-01T00:00:00Z",
+                client: httpx.Client | None = None) -> str:
+    """Push a Sigstore bundle as cosign's `--new-bundle-format` stores it: an OCI 1.1 referrer of `digest`
+    (artifactType and layer the bundle's media type, an empty config, the predicate type annotated), listed in
+    the referrers tag fallback on a registry without the referrers API. Returns the referrer's digest."""
+    return push_referrer(base_url, repo, digest, BUNDLE_V03, bundle, annotations={
+        "org.opencontainers.image.created": created, "dev.sigstore.bundle.content": "dsse-envelope",
+        BUNDLE_PREDICATE_ANNOTATION: predicate_type}, subject_media_type=subject_media_type, client=client)
+
+
 def attest_image(base_url: str, repo: str, digest: str, key: PrivateKey, statement: Mapping[str, Any], *,
                  client: httpx.Client | None = None) -> str:
     """Push a cosign attestation (a DSSE envelope of `statement`) under `sha256-<hex>.att`."""
@@ -124,7 +194,8 @@ def attach_sbom(base_url: str, repo: str, digest: str, sbom: bytes, media_type: 
 
 
 def push_referrer(base_url: str, repo: str, digest: str, artifact_type: str, content: bytes, *,
-                  annotations: Mapping[str, str] | None = None, client: httpx.Client | None = None) -> str:
+                  annotations: Mapping[str, str] | None = None, subject_media_type: str = OCI_MANIFEST,
+                  client: httpx.Client | None = None) -> str:
     """Push an OCI 1.1 referrer of `digest` (one layer of `content`, media type `artifact_type`, an empty
     config) and add it to the referrers tag fallback, as cosign (`--new-bundle-format`) and oras do on a
     registry without the referrers API. Returns the referrer's digest."""
@@ -134,7 +205,7 @@ def push_referrer(base_url: str, repo: str, digest: str, artifact_type: str, con
     referrer, referrer_size = push_artifact(
         base_url, repo, None, [ArtifactLayer(artifact_type, content, {})], config=empty,
         config_media_type="application/vnd.oci.empty.v1+json", artifact_type=artifact_type, subject=(digest, size),
-        annotations=own or None, client=client)
+        annotations=own or None, subject_media_type=subject_media_type, client=client)
     descriptor: dict[str, object] = {"mediaType": OCI_MANIFEST, "digest": referrer, "size": referrer_size,
                                      "artifactType": artifact_type}
     if own:

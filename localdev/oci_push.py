@@ -179,7 +179,7 @@ class ArtifactLayer:
 def push_artifact(base_url: str, repo: str, reference: str | None, layers: Sequence[ArtifactLayer], *,
                   config: bytes | None = None, config_media_type: str = OCI_CONFIG, artifact_type: str | None = None,
                   subject: tuple[str, int] | None = None, annotations: dict[str, str] | None = None,
-                  client: httpx.Client | None = None) -> tuple[str, int]:
+                  subject_media_type: str = OCI_MANIFEST, client: httpx.Client | None = None) -> tuple[str, int]:
     """Push an artifact manifest (a signature, attestation, SBOM, ...) with its blobs under `reference` (a tag;
     None pushes it by digest). `subject` is (digest, size) of the image it refers to, as an OCI 1.1 referrer
     names it. Returns (digest, size) of the manifest."""
@@ -205,12 +205,28 @@ def push_artifact(base_url: str, repo: str, reference: str | None, layers: Seque
              **({"annotations": layer.annotations} if layer.annotations else {})}
             for layer in layers]
         if subject is not None:
-            manifest["subject"] = {"mediaType": OCI_MANIFEST, "digest": subject[0], "size": subject[1]}
+            manifest["subject"] = {"mediaType": subject_media_type, "digest": subject[0], "size": subject[1]}
         if annotations:
             manifest["annotations"] = annotations
         body = json.dumps(manifest, separators=(",", ":")).encode()
         digest = _put_manifest(http, base, repo, reference or _digest(body), body)
         return digest, len(body)
+    finally:
+        if own:
+            http.close()
+
+
+def push_raw_image(base_url: str, repo: str, tag: str, manifest: bytes, media_type: str,
+                   blobs: Sequence[bytes], *, client: httpx.Client | None = None) -> str:
+    """Push a manifest exactly as given (bytes and media type) under `tag`, after the blobs it names: an image
+    another tool built, whose digest must come out the same here. Returns its digest."""
+    base = base_url.rstrip("/")
+    own = client is None
+    http = client or httpx.Client(timeout=30.0)
+    try:
+        for data in blobs:
+            _ensure_blob(http, base, repo, _Blob(_digest(data), data, "application/octet-stream"), None)
+        return _put_manifest(http, base, repo, tag, manifest, media_type)
     finally:
         if own:
             http.close()

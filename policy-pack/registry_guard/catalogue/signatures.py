@@ -4,6 +4,11 @@ cosign's verifiers do) and `sigstore` for Sigstore bundles with a certificate (t
 trusted root at the time the transparency log or a timestamp authority vouches for, the SCT, the log
 entry's inclusion proof and promise, and the OIDC identity).
 
+cosign's legacy keyless signatures (certificate and the log's promise in the layer's annotations) and the
+transparency-log entries of bundles signed with a key go through the same steps of sigstore's, applied in
+`sigstore_steps` (sigstore's Verifier takes neither whole). A signature that carries a log entry counts only
+once the entry is checked, which needs the trusted root.
+
 Nothing here reaches the network: the trusted root is a file the settings name (a Sigstore
 `trusted_root.json`), and every input was read by a source into the model. The libraries are imported when
 a release rule first verifies, so the deploy-time pack, which never runs these rules, does not need them.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -24,15 +30,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .model import ArtifactLayer, Image, SupplyChainArtifact
+from .sigstore_steps import CheckFailed as _Failed
+from .sigstore_steps import (
+    Reason,
+    check_dsse,
+    check_hashedrekord,
+    root_for_log,
+    trusted_root,
+    verify_bundle_entries,
+    verify_certificate,
+    verify_promise,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
     from sigstore.verify.policy import VerificationPolicy
-
-Reason = Literal[
-    "no signature", "signature over another digest", "unknown key", "identity not allowed",
-    "certificate outside its validity", "bad bundle", "not read",
-]
 
 SIMPLE_SIGNING: Final = "application/vnd.dev.cosign.simplesigning.v1+json"
 DSSE_ENVELOPE: Final = "application/vnd.dsse.envelope.v1+json"
@@ -42,6 +54,8 @@ BUNDLE_TYPES: Final = frozenset({
 })
 SIGNATURE_ANNOTATION: Final = "dev.cosignproject.cosign/signature"
 CERTIFICATE_ANNOTATION: Final = "dev.sigstore.cosign/certificate"
+# cosign's Rekor bundle: the transparency log's promise (SET) over the entry it made for this signature.
+BUNDLE_ANNOTATION: Final = "dev.sigstore.cosign/bundle"
 COSIGN_SIGN_PREDICATE: Final = "https://sigstore.dev/cosign/sign/v1"
 
 
@@ -81,13 +95,6 @@ class Verdict:
         if self.ok:
             return f"{self.what}: signed by {self.signer}"
         return f"{self.what}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
-
-
-class _Failed(Exception):
-    def __init__(self, reason: Reason, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason: Reason = reason
-        self.detail = detail[:300]
 
 
 def _where(artifact: SupplyChainArtifact) -> str:
@@ -161,12 +168,19 @@ def _key_verifies(key: PublicKeyTypes, signature: bytes, message: bytes) -> bool
     return True
 
 
-def _signed_by_key(trust: Trust, signature: bytes, message: bytes) -> str | None:
-    """The name of the trusted key that made `signature` over `message`, or None."""
+def _signed_by_key(trust: Trust, signature: bytes, message: bytes) -> TrustedKey | None:
+    """The trusted key that made `signature` over `message`, or None."""
     for trusted in trust.keys:
         if _key_verifies(_public_key(trusted.public_key_pem), signature, message):
-            return f"key {trusted.name}"
+            return trusted
     return None
+
+
+def _key_der(trusted: TrustedKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return _public_key(trusted.public_key_pem).public_bytes(serialization.Encoding.DER,
+                                                            serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _b64(text: str, what: str) -> bytes:
@@ -177,16 +191,21 @@ def _b64(text: str, what: str) -> bytes:
 
 
 def _verify_simple_signing(layer: ArtifactLayer, payload: bytes, digest: str, trust: Trust) -> str:
-    """cosign's legacy signature: the layer is the payload, the annotation the signature over it."""
+    """cosign's legacy signature: the layer is the payload, the annotation the signature over it; a keyless one
+    carries its certificate, and either kind the log's promise when cosign entered it in the log."""
     encoded = layer.annotations.get(SIGNATURE_ANNOTATION)
     if not encoded:
         raise _Failed("no signature", "the layer carries no signature annotation")
     signature = _b64(encoded, "the signature annotation")
-    if CERTIFICATE_ANNOTATION in layer.annotations and not trust.keys:
-        raise _Failed("unknown key", "a keyless legacy signature (certificate in an annotation) without a "
-                      "Sigstore bundle: verify keyless releases from their bundle (cosign --new-bundle-format)")
-    signer = _signed_by_key(trust, signature, payload)
-    if signer is None:
+    key = _signed_by_key(trust, signature, payload)
+    if key is not None:
+        signer = f"key {key.name}"
+        if promise := layer.annotations.get(BUNDLE_ANNOTATION):
+            entry = verify_promise(root_for_log(trust.trusted_root), promise)
+            check_hashedrekord(entry, hashlib.sha256(payload).digest(), signature, _key_der(key))
+    elif CERTIFICATE_ANNOTATION in layer.annotations:
+        signer = _verify_legacy_keyless(layer, payload, signature, trust)
+    else:
         raise _Failed("unknown key", "no trusted key verifies it")
     try:
         signed = json.loads(payload)["critical"]["image"]["docker-manifest-digest"]
@@ -197,6 +216,39 @@ def _verify_simple_signing(layer: ArtifactLayer, payload: bytes, digest: str, tr
     return signer
 
 
+def _verify_legacy_keyless(layer: ArtifactLayer, payload: bytes, signature: bytes, trust: Trust) -> str:
+    """A keyless legacy signature, as sigstore verifies a bundle: the log's promise says when it was signed; the
+    certificate was valid then, chains to the trusted root with a valid SCT and names an allowed identity; its
+    key made the signature; and the log entry records this signature, payload and certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if not trust.identities:
+        raise _Failed("identity not allowed", "a keyless signature, and no keyless identity is trusted "
+                      "(trustedIdentities)")
+    if not trust.trusted_root:
+        raise _Failed("bad bundle", "a keyless signature, and no Sigstore trusted root is configured "
+                      "(sigstoreTrustedRoot)")
+    try:
+        certificate = x509.load_pem_x509_certificate(layer.annotations[CERTIFICATE_ANNOTATION].encode())
+    except ValueError:
+        raise _Failed("bad bundle", "the certificate annotation is not a PEM certificate") from None
+    promise = layer.annotations.get(BUNDLE_ANNOTATION)
+    if not promise:
+        raise _Failed("bad bundle", "a keyless signature without the transparency log's promise "
+                      f"({BUNDLE_ANNOTATION}): when it was signed cannot be established")
+    root = trusted_root(trust.trusted_root)
+    entry = verify_promise(root, promise)
+    if entry.integrated_time is None:
+        raise _Failed("bad bundle", "the transparency log's promise carries no time")
+    verify_certificate(root, certificate, entry.integrated_time, _identity_policy(trust))
+    if not _key_verifies(certificate.public_key(), signature, payload):
+        raise _Failed("bad bundle", "the signature does not verify with its certificate's key")
+    check_hashedrekord(entry, hashlib.sha256(payload).digest(), signature,
+                       certificate.public_bytes(serialization.Encoding.DER))
+    return f"identity {_subject_of(certificate)}"
+
+
 # -- DSSE envelopes (cosign attestations made with a key) -----------------------------------------------------
 
 
@@ -205,22 +257,28 @@ def _pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
 
 
-def _verify_envelope(content: bytes, digest: str, trust: Trust,
-                     kind: Literal["signature", "attestation"]) -> tuple[str, Mapping[str, Any]]:
+def _verify_envelope(content: bytes, digest: str, trust: Trust, kind: Literal["signature", "attestation"],
+                     log_entries: object = None) -> tuple[str, Mapping[str, Any]]:
+    """A DSSE envelope signed with a key; with `log_entries` (a key-signed bundle's), the log entry is checked
+    and must record this envelope and key."""
     try:
         envelope = json.loads(content)
         payload_type = str(envelope["payloadType"])
         payload = _b64(str(envelope["payload"]), "the DSSE payload")
-        signatures = [_b64(str(s["sig"]), "a DSSE signature") for s in envelope["signatures"]]
+        encoded = [str(s["sig"]) for s in envelope["signatures"]]
+        signatures = [_b64(sig, "a DSSE signature") for sig in encoded]
     except (ValueError, KeyError, TypeError):
         raise _Failed("bad bundle", "not a DSSE envelope") from None
     if not signatures:
         raise _Failed("no signature", "the DSSE envelope carries no signature")
     message = _pae(payload_type, payload)
-    signer = next((s for s in (_signed_by_key(trust, sig, message) for sig in signatures) if s), None)
-    if signer is None:
+    key = next((k for k in (_signed_by_key(trust, sig, message) for sig in signatures) if k), None)
+    if key is None:
         raise _Failed("unknown key", "no trusted key verifies the envelope")
-    return signer, _statement_about(payload_type, payload, digest, kind)
+    if log_entries:
+        entry = verify_bundle_entries(root_for_log(trust.trusted_root), log_entries)
+        check_dsse(entry, payload, encoded, _key_der(key))
+    return f"key {key.name}", _statement_about(payload_type, payload, digest, kind)
 
 
 def _statement_about(payload_type: str, payload: bytes, digest: str,
@@ -247,10 +305,9 @@ def _statement_about(payload_type: str, payload: bytes, digest: str,
 
 @functools.lru_cache(maxsize=8)
 def _verifier(path: str) -> Any:
-    from sigstore.models import TrustedRoot
     from sigstore.verify import Verifier
 
-    return Verifier(trusted_root=TrustedRoot.from_file(path))
+    return Verifier(trusted_root=trusted_root(path))
 
 
 @dataclass(frozen=True)
@@ -262,11 +319,25 @@ class _IdentityPattern:
     pattern: str
 
     def verify(self, cert: Any) -> None:
-        from cryptography.x509 import OtherName, RFC822Name, SubjectAlternativeName, UniformResourceIdentifier
+        from cryptography.x509 import (
+            ExtensionNotFound,
+            ObjectIdentifier,
+            OtherName,
+            RFC822Name,
+            SubjectAlternativeName,
+            UniformResourceIdentifier,
+        )
         from sigstore.errors import VerificationError
-        from sigstore.verify.policy import OIDCIssuerV2
+        from sigstore.verify.policy import OIDCIssuer, OIDCIssuerV2
 
-        OIDCIssuerV2(self.issuer).verify(cert)
+        # Fulcio writes the issuer twice since 2023 (1.1 raw, 1.8 as a DER string); older certificates carry 1.1
+        # only. Where 1.8 is present it is the one that counts.
+        try:
+            cert.extensions.get_extension_for_oid(ObjectIdentifier("1.3.6.1.4.1.57264.1.8"))
+        except ExtensionNotFound:
+            OIDCIssuer(self.issuer).verify(cert)
+        else:
+            OIDCIssuerV2(self.issuer).verify(cert)
         sans = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
         values = [*sans.get_values_for_type(RFC822Name), *sans.get_values_for_type(UniformResourceIdentifier),
                   *(o.value.decode(errors="replace") for o in sans.get_values_for_type(OtherName))]
@@ -274,10 +345,43 @@ class _IdentityPattern:
             raise VerificationError(f"no subject matches {self.pattern!r} (subjects: {', '.join(values)[:200]})")
 
 
-def _identity_policy(trust: Trust) -> VerificationPolicy:
-    from sigstore.verify.policy import AnyOf
+@dataclass(frozen=True)
+class _AnyIdentity:
+    """A sigstore verification policy: one of the trusted identities signed. Its refusal names who did sign
+    (the certificate's subject and issuer), which sigstore's `AnyOf` does not."""
 
-    return AnyOf([_IdentityPattern(i.issuer, i.subject_pattern) for i in trust.identities])
+    identities: tuple[_IdentityPattern, ...]
+
+    def verify(self, cert: Any) -> None:
+        from sigstore.errors import VerificationError
+
+        for identity in self.identities:
+            try:
+                identity.verify(cert)
+            except VerificationError:
+                continue
+            return
+        raise VerificationError(f"signed by {_subject_of(cert)} (issuer {_issuer_of(cert)}), which no "
+                                "trustedIdentities entry matches")
+
+
+def _identity_policy(trust: Trust) -> VerificationPolicy:
+    return _AnyIdentity(tuple(_IdentityPattern(i.issuer, i.subject_pattern) for i in trust.identities))
+
+
+def _issuer_of(certificate: Any) -> str:
+    """The OIDC issuer a Fulcio certificate names (1.8 where present, else 1.1)."""
+    from cryptography.x509 import ExtensionNotFound, ObjectIdentifier
+
+    for oid, der in (("1.3.6.1.4.1.57264.1.8", True), ("1.3.6.1.4.1.57264.1.1", False)):
+        try:
+            raw: bytes = certificate.extensions.get_extension_for_oid(ObjectIdentifier(oid)).value.value
+        except (ExtensionNotFound, AttributeError):
+            continue
+        if der and len(raw) > 2 and raw[0] == 0x0C:
+            raw = raw[2:] if raw[1] < 0x80 else raw[2 + (raw[1] & 0x7F):]
+        return raw.decode(errors="replace")[:200]
+    return "(none)"
 
 
 def _verify_bundle(content: bytes, digest: str, trust: Trust,
@@ -295,9 +399,10 @@ def _verify_bundle(content: bytes, digest: str, trust: Trust,
 def _verify_key_bundle(raw: Mapping[str, Any], digest: str, trust: Trust,
                        kind: Literal["signature", "attestation"]) -> tuple[str, Mapping[str, Any] | None]:
     """A bundle signed with a key pair (its verification material names a public key, not a certificate)."""
+    entries = raw["verificationMaterial"].get("tlogEntries")
     try:
         if "dsseEnvelope" in raw:
-            return _verify_envelope(json.dumps(raw["dsseEnvelope"]).encode(), digest, trust, kind)
+            return _verify_envelope(json.dumps(raw["dsseEnvelope"]).encode(), digest, trust, kind, entries)
         message = raw["messageSignature"]
         signature = _b64(str(message["signature"]), "the bundle's signature")
         signed_digest = _b64(str(message["messageDigest"]["digest"]), "the bundle's message digest")
@@ -316,13 +421,16 @@ def _verify_key_bundle(raw: Mapping[str, Any], digest: str, trust: Trust,
                 key.verify(signature, signed_digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
             except (InvalidSignature, ValueError):
                 continue
-            signer = f"key {trusted.name}"
+            signer = trusted
             break
     if signer is None:
         raise _Failed("unknown key", "no trusted key verifies the bundle's signature")
+    if entries:
+        entry = verify_bundle_entries(root_for_log(trust.trusted_root), entries)
+        check_hashedrekord(entry, signed_digest, signature, _key_der(signer))
     if f"sha256:{signed_digest.hex()}" != digest:
         raise _Failed("signature over another digest", f"it signs sha256:{signed_digest.hex()[:12]}…")
-    return signer, None
+    return f"key {signer.name}", None
 
 
 def _verify_keyless_bundle(content: bytes, digest: str, trust: Trust,
