@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from registry_guard.catalogue.model import ArtifactLayer, Image, SupplyChainArtifact
 
 from localdev.cosign import (
+    BUNDLE_ANNOTATION,
     DSSE_ENVELOPE,
     SIGNATURE_ANNOTATION,
     SIMPLE_SIGNING,
@@ -30,7 +31,7 @@ from localdev.cosign import (
     simple_signing_payload,
     slsa_statement,
 )
-from localdev.sigstore_local import BUNDLE_V03, LocalSigstore, Signer
+from localdev.sigstore_local import BUNDLE_V03, LocalSigstore, Signer, hashedrekord
 
 from .live_state import digest, image
 
@@ -48,13 +49,16 @@ def released(tags: tuple[str, ...] = ("v1.0.0",), seed: str = "release") -> Imag
 
 
 def signature(key: PrivateKey, signs: str, *, payload: bytes | None = None,
-              tamper: bool = False) -> SupplyChainArtifact:
+              tamper: bool = False, logged: bool = False) -> SupplyChainArtifact:
+    """A key-signed legacy signature; `logged`: with the local log's promise, as cosign adds by default."""
     body = payload if payload is not None else simple_signing_payload("registry.example/llm", signs)
     sig = sign(key, body)
+    annotations = {SIGNATURE_ANNOTATION: base64.b64encode(sig).decode()}
+    if logged:
+        annotations[BUNDLE_ANNOTATION] = SIGSTORE.log(hashedrekord(sig, public_pem(key), body)).cosign_bundle()
     if tamper:
         body = body.replace(b"container image", b"container imagE")
-    layer = ArtifactLayer(SIMPLE_SIGNING, digest(body.decode()), {SIGNATURE_ANNOTATION: base64.b64encode(sig).decode()},
-                          body)
+    layer = ArtifactLayer(SIMPLE_SIGNING, digest(body.decode()), annotations, body)
     return SupplyChainArtifact("signature", "cosign-tag", digest=digest("sig" + signs), tag="sha256-x.sig",
                                layers=(layer,), read=True)
 
