@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 from .artifact_registry import FakeDockerImage, FakeEstate, binding, cleanup_policy, fake_digest
 from .gcs_emulator import GcsEmulator, create_bucket, create_gcr_bucket, gcr_bucket_name
+from .google_iam import IamEstate
 from .oci_push import delete_manifest, push_image
 
 PROJECT = "demo-project"
 LOCATION = "us-central1"
 KMS_KEY = f"projects/{PROJECT}/locations/{LOCATION}/keyRings/models/cryptoKeys/registry"
+CI_ACCOUNT = f"ci-push@{PROJECT}.iam.gserviceaccount.com"
+ORGANIZATION = "organizations/1234567890"
+FOLDER = "folders/456"
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,19 @@ def seed_artifact_registry(estate: FakeEstate, now: datetime | None = None) -> d
         FakeDockerImage("llm", fake_digest("r-3"), ("latest",), 812_000_000, stamp(1)),
     ])
     return {"models-hardened": hardened, "models-risky": risky}
+
+
+def seed_hierarchy(estate: IamEstate) -> None:
+    """What lies above the demo project, for `scan --effective-access`: the organization and a folder "ml"
+    (whose IAM grants ml-leads Artifact Registry admin on everything below it: an inherited admin grant), and
+    the CI service account that pushes to the hardened repository and bucket, whose IAM lets a person create
+    its tokens (an impersonation path)."""
+    organization = estate.add_organization(ORGANIZATION.split("/", 1)[1], "example.com")
+    folder = estate.add_folder(FOLDER.split("/", 1)[1], organization, "ml")
+    estate.add_project(PROJECT, folder, number="200000000001")
+    estate.set_policy(organization, [binding("roles/resourcemanager.organizationViewer", ["domain:example.com"])])
+    estate.set_policy(folder, [binding("roles/artifactregistry.admin", ["group:ml-leads@example.com"])])
+    estate.set_policy(f"projects/{PROJECT}", [binding("roles/viewer", ["group:ml-readers@example.com"])])
+    estate.add_service_account(PROJECT, "ci-push")
+    estate.set_policy(f"projects/{PROJECT}/serviceAccounts/{CI_ACCOUNT}",
+                      [binding("roles/iam.serviceAccountTokenCreator", ["user:carol@example.com"])])

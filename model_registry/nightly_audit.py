@@ -55,6 +55,15 @@ GCR_PERMISSIONS: tuple[str, ...] = (
     "storage.buckets.get",  # bucket metadata: uniform access, public access prevention; ACL reads
     "storage.buckets.getIamPolicy",  # bucket IAM policy; ACL reads need it too
 )
+# `scan --effective-access` on the project: its place in the hierarchy and IAM, its custom roles, its service
+# accounts' IAM (docs/nightly-audit.md; folders and the organization are granted there, not by this stack).
+ACCESS_PERMISSIONS: tuple[str, ...] = (
+    "iam.roles.get",  # roles.get of the project's custom roles (Google's predefined roles need none)
+    "iam.serviceAccounts.getIamPolicy",  # who may act as each of the project's service accounts
+    "resourcemanager.projects.get",  # projects.get: the folder or organization above the project
+    "resourcemanager.projects.getIamPolicy",  # the project's IAM policy (v3): grants inherited by the registry
+)
+ACCESS_ROLE_ID = "registryGuardAccessReader"
 REPORT_BUCKET_ROLES: tuple[str, ...] = ("roles/storage.objectCreator", "roles/storage.objectViewer")
 INVOKER_ROLE = "roles/run.invoker"
 
@@ -203,7 +212,8 @@ def scan_args(config: RegistryConfig, report_bucket: str, gcr_bucket: pulumi.Inp
     else:
         raise ValueError("the nightly audit needs the Container Registry bucket name for backend gcr")
     formats = [arg for name in REPORT_FORMATS for arg in ("--format", name)]
-    return ["scan", *target, "--history", f"gs://{report_bucket}/{HISTORY_PREFIX}", *formats, "--fail-on", "high"]
+    return ["scan", *target, "--effective-access", "--history", f"gs://{report_bucket}/{HISTORY_PREFIX}", *formats,
+            "--fail-on", "high"]
 
 
 class NightlyAudit(pulumi.ComponentResource):
@@ -260,7 +270,9 @@ class NightlyAudit(pulumi.ComponentResource):
             role_id=CUSTOM_ROLE_ID,
             title="Model Registry Guard auditor (read-only)",
             description="Exactly the read calls of `python -m audit scan`: no image pulls, no writes.",
-            permissions=list(GCR_PERMISSIONS if gcr else AR_PERMISSIONS),
+            # Artifact Registry's role is granted at the project, so it carries the effective-access reads too;
+            # Container Registry's is granted on the bucket, where project permissions mean nothing.
+            permissions=list(GCR_PERMISSIONS if gcr else sorted(AR_PERMISSIONS + ACCESS_PERMISSIONS)),
             stage="GA",
             opts=child,
         )
@@ -310,6 +322,20 @@ class NightlyAudit(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         grants: list[pulumi.Resource] = [registry_grant]
+        if gcr:
+            access_role = gcp.projects.IAMCustomRole(
+                f"{name}-access-role",
+                project=project,
+                role_id=ACCESS_ROLE_ID,
+                title="Model Registry Guard effective access reader (read-only)",
+                description="The project's ancestry and IAM, its custom roles and its service accounts' IAM, for "
+                "`python -m audit scan --effective-access`: no writes.",
+                permissions=list(ACCESS_PERMISSIONS),
+                stage="GA",
+                opts=child,
+            )
+            grants.append(gcp.projects.IAMMember(
+                f"{name}-auditor-access", project=project, role=access_role.name, member=auditor_member, opts=child))
         for bucket_role in REPORT_BUCKET_ROLES:
             grants.append(
                 gcp.storage.BucketIAMMember(

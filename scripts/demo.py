@@ -1,7 +1,9 @@
 """The README's main job on local components: seed a registry estate, audit it twice, leave a report.
 
 Real components only: Debian's docker-registry on 127.0.0.1, gcp-storage-emulator, and the local
-Artifact Registry stand-in driven by the real client. Nothing leaves 127.0.0.1.
+Artifact Registry, Resource Manager and IAM stand-ins driven by the real clients (the scan reads effective
+access: an inherited admin grant on the folder above the project, and a person who may act as the CI account).
+Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from localdev import demo_estate
 from localdev.artifact_registry import ArtifactRegistryFake
 from localdev.gcs_emulator import GcsEmulator
+from localdev.google_iam import GoogleIamFakes
 from localdev.oci_registry import LocalRegistry
 
 OUT = Path("demo-output")
@@ -36,14 +39,17 @@ def main() -> int:
         shutil.rmtree(OUT)
     history = Path(tempfile.mkdtemp(prefix="registry-guard-history-"))
     with LocalRegistry() as registry, GcsEmulator(project=demo_estate.PROJECT) as gcs, \
-            ArtifactRegistryFake() as ar:
+            ArtifactRegistryFake() as ar, GoogleIamFakes() as google:
         seeded = demo_estate.seed_oci(registry.url)
         risky_bucket, hardened_bucket = demo_estate.seed_gcs(gcs)
         demo_estate.seed_artifact_registry(ar.estate)
+        demo_estate.seed_hierarchy(google.estate)
         desired = _stack_export(history)
         common = [
             "scan", "--project", demo_estate.PROJECT, "--location", demo_estate.LOCATION,
-            "--artifact-registry-endpoint", ar.endpoint,
+            "--artifact-registry-endpoint", ar.endpoint, "--effective-access",
+            "--resource-manager-endpoint", google.resource_manager.endpoint,
+            "--iam-endpoint", google.iam.endpoint,
             "--gcr-bucket", risky_bucket, "--gcr-bucket", hardened_bucket,
             "--registry", registry.url, "--history", str(history), "--desired", str(desired), "--quiet",
         ]

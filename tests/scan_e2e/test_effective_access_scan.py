@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scan_support import run_audit
+from scan_support import Estate, run_audit
 
+from localdev import demo_estate
 from localdev.artifact_registry import ArtifactRegistryFake, binding
 from localdev.fault_proxy import FaultProxy, Rule, google_error
 from localdev.google_iam import GoogleIamFakes, IamEstate, read_only_violations
@@ -100,3 +101,23 @@ def test_transient_failures_are_retried(org: Org, tmp_path: Path) -> None:
         rc, report = run_audit(org.args(tmp_path, resource_manager=proxy.url), tmp_path)
     assert report["complete"] is True and rc == 1, report["errors"]
     assert sum(1 for r in proxy.requests if r.fault) == 2
+
+
+def test_the_demo_shows_an_inherited_admin_and_an_impersonation_path(estate: Estate, tmp_path: Path) -> None:
+    """The demo's estate with its hierarchy (localdev/demo_estate.seed_hierarchy), scanned as scripts/demo.py
+    scans it: both paths are findings, and the HTML's access matrix shows them."""
+    with GoogleIamFakes() as google:
+        demo_estate.seed_hierarchy(google.estate)
+        args = estate.scan_args(tmp_path, "--effective-access", "--resource-manager-endpoint",
+                                google.resource_manager.endpoint, "--iam-endpoint", google.iam.endpoint,
+                                "--format", "json", "--format", "html")
+        rc, report = run_audit(args, tmp_path)
+    assert rc == 1 and report["complete"] is True, report["errors"]
+    inherited = "roles/artifactregistry.admin on folder folders/456"
+    acting = f"acting as {demo_estate.CI_ACCOUNT} (roles/iam.serviceAccountTokenCreator"
+    assert any(inherited in m and m.startswith("group:ml-leads@example.com")
+               for m in _findings(report, "no-broad-admin"))
+    assert any(acting in m and m.startswith("user:carol@example.com")
+               for m in _findings(report, "no-personal-writers"))
+    page = (tmp_path / "registry-guard-scan.html").read_text()
+    assert 'id="access"' in page and inherited in page and acting in page

@@ -45,13 +45,24 @@ AUDITOR = f"serviceAccount:registry-guard-auditor@{PROJECT}.iam.gserviceaccount.
 INVOKER_EMAIL = f"registry-guard-audit-invoker@{PROJECT}.iam.gserviceaccount.com"
 ROLE_NAME = f"projects/{PROJECT}/roles/registryGuardAuditor"
 REPORT_BUCKET = f"{PROJECT}-registry-guard-reports"
-AR_PERMISSIONS = [
+ACCESS_PERMISSIONS = [  # scan --effective-access, at the project
+    "iam.roles.get",
+    "iam.serviceAccounts.getIamPolicy",
+    "resourcemanager.projects.get",
+    "resourcemanager.projects.getIamPolicy",
+]
+AR_PERMISSIONS = sorted([
     "artifactregistry.dockerimages.list",
     "artifactregistry.repositories.get",
     "artifactregistry.repositories.getIamPolicy",
     "artifactregistry.repositories.list",
-]
+    *ACCESS_PERMISSIONS,
+])
 GCR_PERMISSIONS = ["storage.buckets.get", "storage.buckets.getIamPolicy"]
+ACCESS_ROLE_NAME = f"projects/{PROJECT}/roles/registryGuardAccessReader"
+# Nothing in either role writes, deletes, changes IAM or pulls an image.
+WRITE_VERBS = (".create", ".delete", ".update", ".set", ".upload", ".download", ".actAs", ".getAccessToken",
+               ".sign", ".undelete", ".move")
 
 
 def audit(**fields: Any) -> dict[str, str]:
@@ -87,6 +98,7 @@ def test_enabled_declares_job_scheduler_accounts_role_and_bucket(run_stack: RunS
     assert role.inputs["project"] == PROJECT
     assert role.inputs["stage"] == "GA"
     assert "artifactregistry.repositories.downloadArtifacts" not in role.inputs["permissions"]
+    assert not [p for p in role.inputs["permissions"] if any(v in p for v in WRITE_VERBS)]
 
     # Granted once, at the project (ListRepositories is a project/location call).
     (grant,) = run.of_type(PROJECT_IAM_MEMBER)
@@ -144,7 +156,7 @@ def test_cloud_run_job_runs_the_scan_as_the_auditor(run_stack: RunStack) -> None
     assert spec["image"] == IMAGE
     assert spec["commands"] == ["/bin/sh", "-c", WRAPPER_SCRIPT, "registry-guard-audit"]
     assert spec["args"] == [
-        "scan", "--project", PROJECT, "--location", "us-central1",
+        "scan", "--project", PROJECT, "--location", "us-central1", "--effective-access",
         "--history", f"gs://{REPORT_BUCKET}/history",
         "--format", "json", "--format", "sarif", "--format", "html",
         "--fail-on", "high",
@@ -248,9 +260,11 @@ def test_gcr_backend_grants_the_role_on_the_registry_bucket_only(run_stack: RunS
     run = run_stack({"backend": "gcr", "gcrLocation": "EU", **audit()})
     gcr_bucket = f"eu.artifacts.{PROJECT}.appspot.com"
 
-    (role,) = run.of_type(CUSTOM_ROLE)
-    assert role.inputs["permissions"] == GCR_PERMISSIONS
-    assert run.of_type(PROJECT_IAM_MEMBER) == ()
+    roles = {r.inputs["roleId"]: r.inputs["permissions"] for r in run.of_type(CUSTOM_ROLE)}
+    assert roles == {"registryGuardAuditor": GCR_PERMISSIONS, "registryGuardAccessReader": ACCESS_PERMISSIONS}
+    # The effective-access reads are project calls: their own role, granted at the project.
+    (access,) = run.of_type(PROJECT_IAM_MEMBER)
+    assert access.inputs == {"project": PROJECT, "role": ACCESS_ROLE_NAME, "member": AUDITOR}
     grants = sorted((g.inputs["bucket"], g.inputs["role"], g.inputs["member"]) for g in run.of_type(BUCKET_IAM_MEMBER))
     assert grants == [
         (gcr_bucket, ROLE_NAME, AUDITOR),
@@ -258,7 +272,7 @@ def test_gcr_backend_grants_the_role_on_the_registry_bucket_only(run_stack: RunS
         (REPORT_BUCKET, "roles/storage.objectViewer", AUDITOR),
     ]
     args = container(run)["args"]
-    assert args[:3] == ["scan", "--gcr-bucket", gcr_bucket]
+    assert args[:4] == ["scan", "--gcr-bucket", gcr_bucket, "--effective-access"]
     assert "--project" not in args
     (job,) = run.of_type(RUN_JOB)
     assert job.inputs["location"] == "europe-west1"
