@@ -1,9 +1,15 @@
 """Artifact Registry source: repositories, their IAM policies and Docker images, read-only.
 
 Uses the real `google-cloud-artifact-registry` client over REST. The audit only calls
-ListRepositories / GetRepository / GetIamPolicy / ListDockerImages. Anything it could not read
-becomes a `ScanError` naming the repository (or the project/location) and what was not read,
-so the report says `complete: false` instead of silently judging less.
+ListRepositories / GetRepository / GetIamPolicy / ListDockerImages, and ListAttachments in a repository
+whose listing holds OCI 1.1 referrers. Anything it could not read becomes a `ScanError` naming the
+repository (or the project/location) and what was not read, so the report says `complete: false` instead
+of silently judging less.
+
+Signatures, attestations and SBOMs are attached to the image they describe, but their content is not read:
+this API does not serve it (the registry's Docker endpoint does, `--registry`). cosign's tags name the digest
+they describe; a referrer is listed as an untagged image that does not say which image it refers to, and
+its attachment (ListAttachments: `target`, and `ociVersionName` for the referrer itself) does.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from audit.sources.supply_chain import cosign_tag, is_supply_chain_tag, referrer
 from audit.sources.urls import is_loopback_host
 
 SOURCE: Final = "artifact-registry"
-MAX_PAGE_SIZE: Final = 1000  # ListRepositories / ListDockerImages: "Maximum page size is 1,000"
+MAX_PAGE_SIZE: Final = 1000  # ListRepositories / ListDockerImages / ListAttachments: "Maximum page size is 1,000"
 IAM_POLICY_VERSION: Final = 3  # the only version that returns conditional bindings with conditions
 
 _Repo = artifactregistry_v1.Repository
@@ -308,6 +314,10 @@ def _utc(ts: Any) -> datetime:
 
 
 _IMAGE_SOURCE: Final = f"{SOURCE} ListDockerImages"
+# Why a signature listed here was not verified: said in every release finding it leaves undetermined.
+NOT_SERVED: Final = ("only the Artifact Registry API was scanned, which lists it but does not serve its content; "
+                     "scan the registry's Docker endpoint too (--registry https://LOCATION-docker.pkg.dev) to "
+                     "verify it")
 
 
 def _image(ref: ResourceRef, pb: Any, packages: dict[str, str] | None = None) -> Image | None:
@@ -452,6 +462,7 @@ class _Scan:
         read = pages = 0
         packages: dict[str, str] = {}
         first = len(self.images)
+        referrers: list[tuple[str, str, str]] = []  # (package, digest, artifactType) of OCI 1.1 referrers
         try:
             pager = self.client.list_docker_images(
                 request={"parent": ref.name, "page_size": self.page_size},
@@ -466,7 +477,9 @@ class _Scan:
                 for pb in artifactregistry_v1.ListDockerImagesResponse.pb(page).docker_images:
                     if not pb.tags and pb.artifact_type and referrer_kind(pb.artifact_type, {}) is not None:
                         # An OCI 1.1 referrer (a Sigstore bundle, an SBOM, ...): not an image. The listing
-                        # does not say which image it describes.
+                        # does not say which image it describes; its attachment does (below).
+                        if (found := _image(ref, pb, packages)) is not None and found.digest:
+                            referrers.append((found.package, found.digest, pb.artifact_type))
                         continue
                     image = _image(ref, pb, packages)
                     if image is None:
@@ -484,13 +497,72 @@ class _Scan:
                 exc,
             )
         self.images[first:] = _attach_cosign_artifacts(self.images[first:])
+        if referrers:
+            self.images[first:] = self.attach_referrers(ref, self.images[first:], referrers)
+
+    def attach_referrers(self, ref: ResourceRef, images: list[Image],
+                         referrers: list[tuple[str, str, str]]) -> list[Image]:
+        """Each referrer attached to the image its attachment names as target. A referrer that cannot be tied
+        (its repository's attachments could not be listed, or none is the referrer's) is a read error, and
+        is attached to every tagged image of its package as one that was not read: a release rule then
+        cannot call any of them unsigned."""
+        subjects: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {}  # (pkg, referrer) -> subject
+        listed = True
+        try:
+            pager = self.client.list_attachments(
+                request={"parent": ref.name, "page_size": self.page_size}, retry=self.retry, timeout=self.timeout)
+            for page in self.pages_of(pager):
+                for pb in artifactregistry_v1.ListAttachmentsResponse.pb(page).attachments:
+                    own, target = _version_of(ref.name, pb.oci_version_name), _version_of(ref.name, pb.target)
+                    if own is not None and target is not None and own[0] == target[0]:
+                        subjects[own] = (target[1], pb.type_, dict(pb.annotations))
+        except _READ_FAILURES as exc:
+            self.error(ref.name, "attachments not listed: the OCI 1.1 referrers in this repository (signatures, "
+                       "attestations, SBOMs) could not be tied to the images they refer to", exc)
+            listed = False
+        tied: dict[tuple[str, str], list[SupplyChainArtifact]] = {}
+        untied: dict[str, list[SupplyChainArtifact]] = {}
+        for package, digest, artifact_type in referrers:
+            found = subjects.get((package, digest))
+            if found is None:
+                if listed:
+                    self.error(ref.name, f"referrer {package}@{digest[:19]}… is not among the repository's "
+                               "attachments: the image it refers to is not known")
+                kind = referrer_kind(artifact_type, {}) or "signature"
+                untied.setdefault(package, []).append(SupplyChainArtifact(
+                    kind, "referrer", digest=digest, artifact_type=artifact_type,
+                    problem="a referrer in this package could not be tied to the image it refers to"))
+                continue
+            subject, kind_type, annotations = found
+            kind = referrer_kind(kind_type or artifact_type, annotations) or "signature"
+            tied.setdefault((package, subject), []).append(SupplyChainArtifact(
+                kind, "referrer", digest=digest, artifact_type=kind_type or artifact_type, annotations=annotations,
+                problem=NOT_SERVED))
+        out = []
+        for image in images:
+            extra = (*tied.get((image.package, image.digest or ""), ()),
+                     *(untied.get(image.package, ()) if image.tags else ()))
+            out.append(dataclasses.replace(image, attached=image.attached + extra) if extra else image)
+        return out
+
+
+def _version_of(repository: str, name: str) -> tuple[str, str] | None:
+    """(package, digest) of a version name `REPOSITORY/packages/PKG/versions/DIGEST` (the package URL-escaped),
+    None for a name that is not a version of `repository`."""
+    prefix = repository + "/packages/"
+    if not name.startswith(prefix):
+        return None
+    package, marker, version = name[len(prefix):].partition("/versions/")
+    if not marker or not package or ":" not in version or "/" in version:
+        return None
+    return unquote(package), version
 
 
 def _attach_cosign_artifacts(images: list[Image]) -> list[Image]:
     """One repository's listing with cosign's signatures, attestations and SBOMs (images tagged only
     `sha256-<hex>.sig|.att|.sbom`, or the referrers tag `sha256-<hex>`) taken out and attached to the image
-    each describes. Their content is not read here (the Artifact Registry API does not serve it): the OCI
-    source reads it from the registry's Docker endpoint."""
+    each describes. Their content is not read here (the Artifact Registry API does not serve it; `NOT_SERVED`
+    says so): the OCI source reads it from the registry's Docker endpoint."""
     attached: dict[tuple[str, str], list[SupplyChainArtifact]] = {}
     kept: list[Image] = []
     for image in images:
@@ -501,7 +573,7 @@ def _attach_cosign_artifacts(images: list[Image]) -> list[Image]:
             if (found := cosign_tag(tag)) is not None:
                 subject, kind = found
                 attached.setdefault((image.package, subject), []).append(
-                    SupplyChainArtifact(kind, "cosign-tag", digest=image.digest, tag=tag))
+                    SupplyChainArtifact(kind, "cosign-tag", digest=image.digest, tag=tag, problem=NOT_SERVED))
     if not attached:
         return kept
     return [dataclasses.replace(image, attached=tuple(attached[key]))

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Unpack
 
+from .attachments import FakeAttachment
 from .images import ChainedImages, FakeDockerImage
 from .wire import JSON, REPOSITORY_NAME, RepositorySettings, iam_policy_json, repository_json
 
@@ -26,6 +27,7 @@ class FakeEstate:
         self._images: dict[str, ChainedImages] = {}
         self._policies: dict[str, JSON] = {}
         self._denied: dict[str, frozenset[str] | None] = {}
+        self._attachments: dict[str, list[FakeAttachment]] = {}
 
     # -- building ----------------------------------------------------------------------------
 
@@ -52,6 +54,22 @@ class FakeEstate:
                 raise KeyError(repository)
             self._images[repository].append(images)
 
+    def add_attachment(self, repository: str, attachment: FakeAttachment) -> None:
+        """Store an OCI artifact that refers to an image, as the registry does when one is pushed: an attachment
+        (ListAttachments) and an untagged image with its artifactType (ListDockerImages)."""
+        with self._lock:
+            if repository not in self._repositories:
+                raise KeyError(repository)
+            self._attachments.setdefault(repository, []).append(attachment)
+            self._images[repository].append([attachment.as_image()])
+
+    def attachments(self, repository: str) -> list[FakeAttachment]:
+        """The repository's attachments, in the order they were added; KeyError if there is no such repository."""
+        with self._lock:
+            if repository not in self._repositories:
+                raise KeyError(repository)
+            return list(self._attachments.get(repository, ()))
+
     def set_iam_policy(
         self,
         repository: str,
@@ -77,6 +95,7 @@ class FakeEstate:
             self._repositories.pop(repository, None)
             self._images.pop(repository, None)
             self._policies.pop(repository, None)
+            self._attachments.pop(repository, None)
 
     # -- reading -----------------------------------------------------------------------------
 

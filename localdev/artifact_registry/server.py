@@ -1,9 +1,10 @@
-"""The fake's HTTP server: it routes the four read calls the audit makes, pages their answers,
+"""The fake's HTTP server: it routes the read calls the audit makes, pages their answers,
 refuses every other method with 405, and records every request.
 
 * ``GET /v1/projects/P/locations/L/repositories``                 ListRepositories
 * ``GET /v1/projects/P/locations/L/repositories/R``               GetRepository
 * ``GET /v1/projects/P/locations/L/repositories/R/dockerImages``  ListDockerImages
+* ``GET /v1/projects/P/locations/L/repositories/R/attachments``   ListAttachments
 * ``GET /v1/projects/P/locations/L/repositories/R:getIamPolicy``  GetIamPolicy
 * ``GET /v1/projects/P/locations``                                 ListLocations (for ``--location all``)
 
@@ -22,6 +23,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .attachments import attachment_json, matches
 from .estate import FakeEstate
 from .paging import PageTokens, page_size
 from .wire import JSON, REPOSITORY_NAME, ApiError, docker_image_json, error_body, policy_for_version, with_int_enums
@@ -29,9 +31,11 @@ from .wire import JSON, REPOSITORY_NAME, ApiError, docker_image_json, error_body
 _ROUTE_LIST_REPOS = re.compile(r"/v1/(projects/[^/:]+/locations/[^/:]+)/repositories")
 _ROUTE_GET_REPO = re.compile(rf"/v1/({REPOSITORY_NAME})")
 _ROUTE_LIST_IMAGES = re.compile(rf"/v1/({REPOSITORY_NAME})/dockerImages")
+_ROUTE_LIST_ATTACHMENTS = re.compile(rf"/v1/({REPOSITORY_NAME})/attachments")
 _ROUTE_GET_IAM = re.compile(rf"/v1/({REPOSITORY_NAME}):getIamPolicy")
 _ROUTE_LIST_LOCATIONS = re.compile(r"/v1/(projects/[^/:]+)/locations")
-_READ_ROUTES = (_ROUTE_LIST_REPOS, _ROUTE_GET_REPO, _ROUTE_LIST_IMAGES, _ROUTE_GET_IAM, _ROUTE_LIST_LOCATIONS)
+_READ_ROUTES = (_ROUTE_LIST_REPOS, _ROUTE_GET_REPO, _ROUTE_LIST_IMAGES, _ROUTE_LIST_ATTACHMENTS, _ROUTE_GET_IAM,
+                _ROUTE_LIST_LOCATIONS)
 # ListLocations answers every location Artifact Registry serves, whether or not a project has repositories
 # there; these are some of Google's, plus any the estate uses.
 _LOCATIONS = ("asia", "asia-east1", "europe", "europe-west1", "europe-west4", "us", "us-central1", "us-east1")
@@ -162,6 +166,22 @@ class ArtifactRegistryFake:
             if offset + size < total:
                 body["nextPageToken"] = self._page_tokens.token(collection, offset + size)
             return body
+        if m := _ROUTE_LIST_ATTACHMENTS.fullmatch(path):
+            repo = m.group(1)
+            self._check(repo, "artifactregistry.attachments.list")
+            size = page_size(request.param("pageSize"))
+            filter_text = request.param("filter")
+            collection = f"{repo}/attachments?{filter_text or ''}"  # a token pages one filter's results
+            offset = self._page_tokens.offset(collection, request.param("pageToken"))
+            try:
+                stored = estate.attachments(repo)
+            except KeyError:
+                raise ApiError(404, f"Repository {repo} not found.") from None
+            listed = [b for b in (attachment_json(a, repo) for a in stored) if matches(b, filter_text)]
+            body = {"attachments": listed[offset:offset + size]} if listed[offset:offset + size] else {}
+            if offset + size < len(listed):
+                body["nextPageToken"] = self._page_tokens.token(collection, offset + size)
+            return body
         if m := _ROUTE_GET_IAM.fullmatch(path):
             repo = m.group(1)
             self._check(repo, "artifactregistry.repositories.getIamPolicy")
@@ -258,7 +278,7 @@ def _make_handler(fake: ArtifactRegistryFake) -> type[BaseHTTPRequestHandler]:
 
 
 def iter_read_only_violations(requests: Iterable[RecordedRequest]) -> Iterator[RecordedRequest]:
-    """Requests that were not GETs of the four read calls: what a read-only test asserts is empty."""
+    """Requests that were not GETs of the read calls: what a read-only test asserts is empty."""
     for request in requests:
         if request.method != "GET" or not any(route.fullmatch(request.path) for route in _READ_ROUTES):
             yield request

@@ -3,11 +3,15 @@ settings configure."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from .model import Image
+from .model import Image, RegistryState
 from .settings import Settings
 from .signatures import KeylessIdentity, Trust, TrustedKey
+
+_AR_REPOSITORY = re.compile(r"projects/([^/]+)/locations/([^/]+)/repositories/([^/]+)")
 
 
 def required_tags(image: Image, settings: Settings, patterns: tuple[str, ...]) -> list[str]:
@@ -24,3 +28,27 @@ def trust_of(settings: Settings) -> Trust:
         identities=tuple(KeylessIdentity(issuer, pattern) for issuer, pattern in settings.trusted_identities),
         trusted_root=settings.sigstore_trusted_root or None,
     )
+
+
+def _docker_path(image: Image) -> tuple[str, str, str] | None:
+    """Where an Artifact Registry image is served on the registry's Docker endpoint: (host, package path,
+    digest), e.g. ("us-central1-docker.pkg.dev", "p/models/llm", …); None for any other image."""
+    found = _AR_REPOSITORY.fullmatch(image.repository.name)
+    if found is None or not image.digest:
+        return None
+    project, location, repository = found.groups()
+    return f"{location}-docker.pkg.dev", f"{project}/{repository}/{image.package}", image.digest
+
+
+def released(state: RegistryState, settings: Settings, patterns: tuple[str, ...]) -> Iterator[tuple[Image, list[str]]]:
+    """Each image with version tags that `patterns` select, and those tags. An image read through the Artifact
+    Registry API that the same scan also read through the registry's Docker endpoint is judged there, where its
+    signatures were read, and not twice."""
+    if not patterns:
+        return
+    served = {(image.repository.name, image.package, image.digest) for image in state.images
+              if image.digest and not _AR_REPOSITORY.fullmatch(image.repository.name)}
+    for image in state.images:
+        tags = required_tags(image, settings, patterns)
+        if tags and _docker_path(image) not in served:
+            yield image, tags

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from registry_guard.catalogue.model import RegistryState, SupplyChainArtifact
+from registry_guard.catalogue.model import RegistryState, ResourceRef, SupplyChainArtifact
 from registry_guard.catalogue.rule import Inputs
 from registry_guard.catalogue.settings import Settings
 
 from audit.offline_check.analyzer import PolicyPackClient
+from audit.sources.artifact_registry import NOT_SERVED
 
 from .cases import PASSES, CannotJudge, Case, Finds, Live
 from .signed_releases import (
@@ -29,6 +31,10 @@ from .signed_releases import (
 
 IMAGE = released()
 OTHER = released(seed="another release")
+# The same release as the Artifact Registry API lists it (its signature listed, not served) and as the
+# registry's Docker endpoint serves it (l-docker.pkg.dev/p/r/llm).
+AR_LISTED = SupplyChainArtifact("signature", "cosign-tag", tag="sha256-x.sig", problem=NOT_SERVED)
+DOCKER_TWIN = dataclasses.replace(IMAGE, repository=ResourceRef("repository", "l-docker.pkg.dev"), package="p/r/llm")
 
 
 def live(name: str, *artifacts: SupplyChainArtifact, expect: Any, unread: frozenset[str] = frozenset(),
@@ -109,6 +115,14 @@ CASES: list[Case] = [
          expect=Finds("none is configured")),
     live("key-signed bundle without a log entry", key_bundle(KEYS["ecdsa"], IMAGE.digest or "", logged=False),
          expect=PASSES),
+    Live("read through the Artifact Registry API and the Docker endpoint: judged where its signature was read",
+         Inputs(RegistryState(images=(with_attached(IMAGE, AR_LISTED),
+                                      with_attached(DOCKER_TWIN, signature(KEYS["ecdsa"], IMAGE.digest or "")))),
+                Settings.from_mapping({"signedReleases": ["*"], "trustedKeys": trusted("ecdsa")})), PASSES),
+    Live("read through the Artifact Registry API alone",
+         Inputs(RegistryState(images=(with_attached(IMAGE, AR_LISTED),)),
+                Settings.from_mapping({"signedReleases": ["*"], "trustedKeys": trusted("ecdsa")})),
+         CannotJudge("only the Artifact Registry API was scanned")),
     Live("an image without a version tag is not a release",
          Inputs(RegistryState(images=(released(("latest",)),)),
                 Settings.from_mapping({"signedReleases": ["*"]})), PASSES),

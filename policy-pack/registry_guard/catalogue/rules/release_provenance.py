@@ -8,7 +8,7 @@ from typing import Any
 from ..findings import Finding, Undetermined
 from ..history import is_unread
 from ..model import Subject
-from ..releases import required_tags, trust_of
+from ..releases import released, trust_of
 from ..rule import Inputs, Rule, Stage, declare
 from ..signatures import statements, verify_image
 
@@ -41,7 +41,8 @@ def builder_of(statement: Mapping[str, Any]) -> str | None:
     description="Every version-tagged image that provenanceReleases selects has a SLSA provenance attestation (an "
     "in-toto statement, signed by a trusted key or identity as release-signed verifies signatures) whose subject "
     "digest is the image's and whose builder id is in allowedBuilders. Attestations are read as cosign stores them "
-    "(the sha256-<hex>.att tag) and as OCI 1.1 referrers (Sigstore bundles).",
+    "(the sha256-<hex>.att tag) and as OCI 1.1 referrers (Sigstore bundles); through the Artifact Registry API "
+    "alone they are listed, not read, and the release is could-not-judge.",
     remediation=(
         "Attest the released digest from the build: cosign attest --type slsaprovenance1 --predicate "
         "provenance.json REGISTRY/IMAGE@DIGEST (or the build system's own SLSA generator).",
@@ -52,10 +53,7 @@ def builder_of(statement: Mapping[str, Any]) -> str | None:
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     settings = inputs.settings
     trust = trust_of(settings)
-    for image in inputs.state.images:
-        tags = required_tags(image, settings, settings.provenance_releases)
-        if not tags:
-            continue
+    for image, tags in released(inputs.state, settings, settings.provenance_releases):
         resource = str(image.ref)
         verdicts = verify_image(image, trust, "attestation")
         builders = [b for b in map(builder_of, statements(verdicts)) if b is not None]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..findings import Finding, Undetermined
 from ..history import is_unread
 from ..model import Subject
-from ..releases import required_tags, trust_of
+from ..releases import released, trust_of
 from ..rule import Inputs, Rule, Stage, declare
 from ..signatures import verify_image
 
@@ -26,7 +26,10 @@ from ..signatures import verify_image
     "(sigstoreTrustedRoot) with the transparency-log proof checked when the bundle carries one. Signatures are "
     "read as cosign stores them (the sha256-<hex>.sig tag) and as OCI 1.1 referrers (Sigstore bundles). Each "
     "finding says what was found and why it does not count: no signature, signature over another digest, "
-    "unknown key, identity not allowed, certificate outside its validity, bad bundle.",
+    "unknown key, identity not allowed, certificate outside its validity, bad bundle. The Artifact Registry API "
+    "lists signatures (referrers tied to their image by their attachment) but does not serve them: a release "
+    "read only through it is could-not-judge, and says why; one also read through the registry's Docker "
+    "endpoint is judged there.",
     remediation=(
         "Sign the released digest in CI: cosign sign --key KEY REGISTRY/IMAGE@DIGEST, or keyless from the "
         "build workflow (cosign sign REGISTRY/IMAGE@DIGEST with its OIDC identity).",
@@ -38,10 +41,7 @@ from ..signatures import verify_image
 def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     settings = inputs.settings
     trust = trust_of(settings)
-    for image in inputs.state.images:
-        tags = required_tags(image, settings, settings.signed_releases)
-        if not tags:
-            continue
+    for image, tags in released(inputs.state, settings, settings.signed_releases):
         resource = str(image.ref)
         verdicts = verify_image(image, trust, "signature")
         if any(v.ok for v in verdicts):
