@@ -1,7 +1,8 @@
 """`python -m bench`: the issue-6 benchmarks. Each runs the project and its comparison in the same run
 on the same data and prints the ratio, so the figure holds on a noisy machine.
 
-  python -m bench                      # all five, full sizes (50 repos x 100 tags; 1k/10k/100k images; 5,000 resources)
+  python -m bench                      # all six, full sizes (50 repos x 100 tags; 1k/10k/100k images; 5,000 resources;
+                                       # an organization with 100/300/1,000 repositories)
   python -m bench --quick              # small sizes, < 2 minutes
   python -m bench --only 1,3 --repos 50 --tags 100
 """
@@ -25,7 +26,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_cor
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers (default all)")
+    p.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmark numbers (default all)")
     p.add_argument("--quick", action="store_true", help="small sizes (3x10 registry, 1k/3k/10k images, 500 resources)")
     p.add_argument("--repos", type=int, help="registry repositories for 1-3 (default 50)")
     p.add_argument("--tags", type=int, help="version tags per repository for 1-3 (default 100)")
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", help="image counts for 4, comma-separated (default 1000,10000,100000)")
     p.add_argument("--ar-repositories", type=int, default=10, help="repositories the images are spread over (4)")
     p.add_argument("--resources", type=int, help="resources through the policy pack (5; default 5000)")
+    p.add_argument("--org-repositories", help="repositories of the organization for 6, comma-separated "
+                   "(default 100,300,1000; quick 10,30,100 in a smaller organization)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="JSON results and the plot")
     return p
 
@@ -88,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             elif number == 5:
                 from . import b5_policy
                 res = b5_policy.run(count, out=args.out)
+            elif number == 6:
+                from . import b6_effective_access
+                org_sizes = [int(s) for s in args.org_repositories.split(",")] if args.org_repositories else (
+                    [10, 30, 100] if quick else [100, 300, 1000])
+                res = b6_effective_access.run(org_sizes, out=args.out, quick=quick)
             else:
                 print(f"no benchmark {number}", file=sys.stderr)
                 return 2

@@ -160,6 +160,9 @@ def _handler(fake: GoogleApiFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"{fake.name}/1"
+        # Keep-alive with small answers: without TCP_NODELAY each one can wait out the peer's delayed ACK
+        # (tens of milliseconds), which would make a loopback stand-in look like a slow API.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
