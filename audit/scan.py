@@ -429,8 +429,14 @@ def _unmatched(declared: RegistryState, live: RegistryState, shard: tuple[int, i
     }
     reason = ("declared in the stack export, but this scan did not read it (outside what it was asked to scan, "
               "or unreadable): drift on it is unknown")
+    # With --effective-access the project's, folders' and organization's policies are read, but only to judge
+    # access: drift compares whole policies with the stack's declarations for repositories and buckets only.
+    read_for_access = ("declared in the stack export; this scan read the policy for effective access but does not "
+                       "compare project, folder or organization IAM with the stack: drift on it is unknown")
+    above = ({str(node) for node in live.access.parents if node not in live.access.unread}
+             if live.access is not None else set())
     undetermined = tuple(
-        Undetermined(rule.id, resource, reason)
+        Undetermined(rule.id, resource, read_for_access if resource in above else reason)
         for rule in rules_at(Stage.DECLARED) for subject in rule.subjects
         for resource in sorted(unread.get(subject, ())))
     return Judgement(undetermined=undetermined)

@@ -121,3 +121,19 @@ def test_the_demo_shows_an_inherited_admin_and_an_impersonation_path(estate: Est
                for m in _findings(report, "no-personal-writers"))
     page = (tmp_path / "registry-guard-scan.html").read_text()
     assert 'id="access"' in page and inherited in page and acting in page
+
+
+def test_declared_project_iam_is_not_compared_and_says_why() -> None:
+    """Drift compares whole policies only for repositories and buckets: declared project IAM stays could not
+    judge, and says that the policy was read for effective access rather than that it was not read."""
+    from registry_guard.catalogue.access_model import AccessContext
+    from registry_guard.catalogue.model import Grant, RegistryState, ResourceRef
+
+    from audit.scan import _unmatched
+
+    project = ResourceRef("project", "ml-prod")
+    declared = RegistryState(grants=(Grant(project, "roles/viewer", "group:ml@example.com", "iam-member"),))
+    read = _unmatched(declared, RegistryState(access=AccessContext(parents={project: None})), None)
+    assert read.undetermined and all("read the policy for effective access" in u.reason for u in read.undetermined)
+    unread = _unmatched(declared, RegistryState(), None)
+    assert unread.undetermined and all("did not read it" in u.reason for u in unread.undetermined)
