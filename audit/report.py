@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from registry_guard.catalogue.findings import Finding, Undetermined
-from registry_guard.catalogue.model import Image, RegistryState, Repository, is_unknown
+from registry_guard.catalogue.model import Image, ImageMetadata, RegistryState, Repository, is_unknown
 from registry_guard.catalogue.rule import rule
 from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, severity_rank
 
@@ -228,12 +228,25 @@ def build_report(
 
 
 def _image_json(image: Image) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "package": image.package,
         "digest": image.digest,
         "tags": sorted(image.tags),
         "size_bytes": image.size_bytes,
         "uploaded": image.uploaded.isoformat() if image.uploaded else None,
+    }
+    if image.metadata is not None:  # read for released versions only
+        out["metadata"] = _metadata_json(image.metadata)
+    return out
+
+
+def _metadata_json(metadata: ImageMetadata) -> dict[str, Any]:
+    model = metadata.model
+    return {
+        "labels": dict(metadata.labels),
+        "annotations": dict(metadata.annotations),
+        "model": None if model is None else {key: value for key, value in asdict(model).items() if value is not None},
+        "problem": metadata.problem,
     }
 
 

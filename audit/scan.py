@@ -125,11 +125,13 @@ def _sources(options: ScanOptions) -> list[Source]:
                     for bucket in options.gcr_buckets if in_shard(bucket, options.shard)]
     if options.registries:
         from .sources.oci import OciRegistrySource
+        from .sources.oci.source import release_reads
 
         sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
                                       rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
                                       token_realms=options.registry_token_realms,
-                                      version_tag_pattern=options.settings.version_tag_pattern)
+                                      version_tag_pattern=options.settings.version_tag_pattern,
+                                      reads=release_reads(options.settings, options.rules))
                     for url in options.registries]
     return sources
 
@@ -168,11 +170,13 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     sources = _discovered_sources(options, out, progress) if options.discovers else _sources(options)
     if options.discovers and options.registries:
         from .sources.oci import OciRegistrySource
+        from .sources.oci.source import release_reads
 
         sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
                                       rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
                                       token_realms=options.registry_token_realms,
-                                      version_tag_pattern=options.settings.version_tag_pattern)
+                                      version_tag_pattern=options.settings.version_tag_pattern,
+                                      reads=release_reads(options.settings, options.rules))
                     for url in options.registries]
     for source in sources:
         progress(f"reading {source.description}")

@@ -2,9 +2,9 @@
 
 Same requests as `audit.sources.oci` on a plain OCI registry: `GET /v2/_catalog?n=PAGE` (following
 `Link`, falling back to `last=` on a full page), `GET /v2/<repo>/tags/list` per repository and
-`HEAD /v2/<repo>/manifests/<tag>` per tag with the same `Accept` list, and the one referrers API request
-the audit sends per registry (the benchmark estates' tags are all versions, and docker-registry 2.8 answers
-404: no referrers API, so the audit asks no more). Raw HTTP/1.1 over asyncio
+`HEAD /v2/<repo>/manifests/<tag>` per tag with the same `Accept` list: what the audit sends for a scan that
+verifies no signatures and judges no image metadata (the benchmark's settings and `common.tag_scan_only`;
+benchmark 7 measures what those add). Raw HTTP/1.1 over asyncio
 streams, `concurrency` keep-alive connections, one worker per connection. No retries, no models, no
 rules, no report: only stdlib imports, so process start is as cheap as Python allows.
 
@@ -101,7 +101,6 @@ async def floor(url: str, concurrency: int = 16, page_size: int = 100) -> dict[s
     for repo in sorted(set(repos)):
         queue.put_nowait((repo, None))
     digests: set[str] = set()
-    first: list[tuple[str, str]] = []  # (repository, digest) of the first image read: the referrers probe
     tags = 0
     pending = queue.qsize()
     done = asyncio.Event()
@@ -125,8 +124,6 @@ async def floor(url: str, concurrency: int = 16, page_size: int = 100) -> dict[s
                     "HEAD", f"/v2/{quote(repo, safe='/')}/manifests/{quote(tag, safe='')}", ACCEPT)
                 if status == 200:
                     digests.add(headers.get("docker-content-digest", ""))
-                    if not first:
-                        first.append((repo, headers.get("docker-content-digest", "")))
             pending -= 1
             if pending == 0:
                 done.set()
@@ -135,9 +132,6 @@ async def floor(url: str, concurrency: int = 16, page_size: int = 100) -> dict[s
     await done.wait()
     for w in workers:
         w.cancel()
-    if first:
-        repo, digest = first[0]
-        await get(conns[0], f"/v2/{quote(repo, safe='/')}/referrers/{digest}")
     for c in conns:
         if c.writer is not None:
             c.writer.close()

@@ -16,6 +16,7 @@ from registry_guard.catalogue.model import Image, RegistryState
 from registry_guard.catalogue.rule import Inputs, Stage
 
 from audit.sources.oci import scan_oci_registry
+from audit.sources.oci.scanner import ReleaseReads
 from localdev.cosign import (
     SIGSTORE_BUNDLE,
     attach_sbom,
@@ -98,7 +99,7 @@ def test_unreleased_images_artifacts_are_noted_not_read(estate: Estate) -> None:
 def test_requests_stay_bounded_by_released_versions(estate: Estate) -> None:
     counted = registry_proxy(estate.url).start()
     try:
-        inventory = scan_oci_registry(counted.url, repositories=[REPO])
+        inventory = scan_oci_registry(counted.url, repositories=[REPO], reads=ReleaseReads(metadata=False))
     finally:
         counted.stop()
     assert inventory.complete, inventory.errors
@@ -110,6 +111,28 @@ def test_requests_stay_bounded_by_released_versions(estate: Estate) -> None:
     # v0.9.0 has no fallback tag, so nothing is asked for it.
     assert counted.requests("GET", "/manifests/") == 4
     assert counted.requests("GET", "/blobs/") == 3
+
+
+def test_metadata_costs_one_request_per_released_version(estate: Estate) -> None:
+    """Version tags are read with a GET instead of a HEAD (the manifest comes with it), and each released
+    image's config once; `latest` is still a HEAD. Nothing is read about released images that is not asked."""
+    counts = {}
+    for name, reads in (("both", ReleaseReads()), ("metadata", ReleaseReads(signatures=False)),
+                        ("neither", ReleaseReads(signatures=False, metadata=False))):
+        counted = registry_proxy(estate.url).start()
+        try:
+            inventory = scan_oci_registry(counted.url, repositories=[REPO], reads=reads)
+        finally:
+            counted.stop()
+        assert inventory.complete, inventory.errors
+        counts[name] = (counted.requests("HEAD"), counted.requests("GET", "/manifests/"),
+                        counted.requests("GET", "/blobs/"), counted.requests("GET", "/referrers/"))
+        released = _by_digest(inventory.images)[estate.released]
+        assert (released.metadata is not None) is reads.metadata
+        assert all(not a.read for a in released.attached) is not reads.signatures
+    assert counts["both"] == (1, 2 + 4, 2 + 3, 1)
+    assert counts["metadata"] == (1, 2, 2, 0)
+    assert counts["neither"] == (3, 0, 0, 0)
 
 
 def test_a_registry_with_the_referrers_api_is_asked_per_released_version(estate: Estate) -> None:

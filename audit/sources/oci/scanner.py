@@ -3,8 +3,13 @@
 Signatures, attestations and SBOMs are not images: their tags (cosign's `sha256-<hex>.sig|.att|.sbom`, the
 referrers tag fallback `sha256-<hex>`) are never HEADed or counted; they are attached to the image they
 describe. For images with a version tag only (the released versions, so the requests stay bounded by what
-is released), their manifests and signed layers are read, and the registry's referrers API is asked (once
-per registry it is found missing, the tag fallback is read instead), so the rules can verify them.
+is released), and as `ReleaseReads` asks:
+
+* signatures: their manifests and signed layers are read, and the registry's referrers API is asked (once
+  per registry it is found missing, the tag fallback is read instead), so the rules can verify them;
+* metadata: a version tag is read with a GET instead of a HEAD (one request either way; the manifest comes
+  with it), and the image's config is read when it is an image's or a model artifact's
+  (`image_metadata`): one request more per released image.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import math
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote, urljoin, urlsplit
@@ -25,6 +31,7 @@ from registry_guard.catalogue.model import (
     ArtifactKind,
     ArtifactLayer,
     Image,
+    ImageMetadata,
     RegistryState,
     ResourceRef,
     StoredAs,
@@ -35,6 +42,7 @@ from registry_guard.catalogue.settings import DEFAULT_VERSION_TAG_PATTERN
 from audit.errors import ScanError
 from audit.progress import work
 from audit.sharding import in_shard
+from audit.sources.image_metadata import MetadataError, config_to_read, metadata_of
 from audit.sources.oci.client import FetchError, HttpClient, Pacing, ScanTimeLimit
 from audit.sources.oci.headers import parse_link_next
 from audit.sources.oci.limits import Limits, size_text
@@ -69,6 +77,15 @@ _COSIGN_KINDS: Final[tuple[ArtifactKind, ...]] = ("signature", "attestation", "s
 
 class _NotFound(FetchError):
     """A 404 where a 404 has a meaning of its own (a registry without the referrers API)."""
+
+
+@dataclass(frozen=True)
+class ReleaseReads:
+    """What a scan reads about each released image beyond its digest: the content of its signatures and
+    attestations (what the release rules verify), and its metadata (config labels, annotations, model)."""
+
+    signatures: bool = True
+    metadata: bool = True
 
 
 @dataclass(frozen=True)
@@ -176,18 +193,21 @@ def _parse_manifest_map(raw: object) -> list[_ManifestInfo]:
 
 @dataclass(eq=False)
 class _HeadBatch:
-    """One repository's HEADs for the shared workers; `done` resolves when every tag is answered."""
+    """One repository's HEADs for the shared workers; `done` resolves when every tag is answered. A tag in
+    `get` is read with a GET, its manifest kept in `manifests`."""
 
     repo: str
     target: str
     digests: list[str | None]  # by index into the repository's tags to HEAD
     remaining: int
     done: asyncio.Future[None]
+    get: frozenset[int] = frozenset()
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)  # digest -> manifest, for tags in `get`
 
 
 class _Scanner:
     def __init__(self, base_url: str, http: HttpClient, page_size: int, limits: Limits,
-                 version_tag: Callable[[str], bool] = lambda _: False) -> None:
+                 version_tag: Callable[[str], bool] = lambda _: False, reads: ReleaseReads = ReleaseReads()) -> None:
         self.base = base_url.rstrip("/")
         self.origin = origin(self.base)
         self.host = urlsplit(self.base).netloc.rpartition("@")[2]  # the URL is refused with user info anyway
@@ -204,6 +224,7 @@ class _Scanner:
         self._workers: list[asyncio.Task[None]] = []
         self._manifests_url: dict[str, str] = {}  # repo -> URL prefix of its manifests
         self.version_tag = version_tag
+        self.reads = reads
         # Whether the registry answers the referrers API (None: not asked yet). A registry that has it never
         # answers 404 there (OCI distribution spec 1.1), so one 404 settles it for the whole scan.
         self.referrers_api: bool | None = None
@@ -245,7 +266,12 @@ class _Scanner:
         while True:
             batch, index, tag = await queue.get()
             try:
-                batch.digests[index] = await self.head_digest(batch.repo, tag)
+                if index in batch.get:
+                    digest, manifest = await self.get_manifest(batch.repo, tag)
+                    batch.manifests[digest] = manifest
+                    batch.digests[index] = digest
+                else:
+                    batch.digests[index] = await self.head_digest(batch.repo, tag)
             except ScanTimeLimit as exc:
                 self.failed(batch.target, exc, unread=batch.target)
             except FetchError as exc:
@@ -259,15 +285,21 @@ class _Scanner:
             if batch.remaining == 0 and not batch.done.done():
                 batch.done.set_result(None)
 
-    async def head_all(self, repo: str, target: str, tags: Sequence[str]) -> list[str | None]:
-        """The digest of each tag (None where it could not be read: recorded as an error)."""
+    async def head_all(self, repo: str, target: str, tags: Sequence[str],
+                       manifests: dict[str, dict[str, Any]] | None = None) -> list[str | None]:
+        """The digest of each tag (None where it could not be read: recorded as an error). With `manifests`,
+        version tags are read with a GET and their manifests added to it by digest."""
         if not tags:
             return []
+        get = frozenset(i for i, tag in enumerate(tags) if self.version_tag(tag)) if manifests is not None \
+            else frozenset()
         batch = _HeadBatch(repo, target, [None] * len(tags), len(tags),
-                           asyncio.get_running_loop().create_future())
+                           asyncio.get_running_loop().create_future(), get)
         for index, tag in enumerate(tags):
             self._heads.put_nowait((batch, index, tag))
         await batch.done
+        if manifests is not None:
+            manifests.update(batch.manifests)
         return batch.digests
 
     async def _paged(self, first_url: str, what: str, scope: str,
@@ -414,23 +446,52 @@ class _Scanner:
             to_head = [t for t in image_tags if t not in mapped]  # fail closed on gaps in the map
             work().done("tags", len(image_tags) - len(to_head))  # read from the map, no HEAD needed
 
-        for tag, digest in zip(to_head, await self.head_all(repo, target, to_head), strict=True):
+        manifests: dict[str, dict[str, Any]] | None = {} if self.reads.metadata else None
+        for tag, digest in zip(to_head, await self.head_all(repo, target, to_head, manifests), strict=True):
             if digest is not None:
                 by_digest.setdefault(digest, set()).add(tag)
         digests = sorted(by_digest)
-        attached = await asyncio.gather(*(
-            self.attachments(repo, target, digest, any(self.version_tag(t) for t in by_digest[digest]),
-                             chain_tags, chain_digests)
-            for digest in digests))
-        for digest, artifacts in zip(digests, attached, strict=True):
+        released = [any(self.version_tag(t) for t in by_digest[digest]) for digest in digests]
+        attached, described = await asyncio.gather(
+            asyncio.gather(*(self.attachments(repo, target, digest, is_released and self.reads.signatures,
+                                              chain_tags, chain_digests)
+                             for digest, is_released in zip(digests, released, strict=True))),
+            asyncio.gather(*(self.metadata(repo, target, digest, (manifests or {}).get(digest))
+                             if is_released and manifests is not None else _none()
+                             for digest, is_released in zip(digests, released, strict=True))))
+        for digest, artifacts, metadata in zip(digests, attached, described, strict=True):
             known = meta.get(digest)
             self.images.append(Image(
                 repository=ResourceRef("repository", self.host), package=repo, digest=digest,
                 tags=tuple(sorted(by_digest[digest])), size_bytes=known.size if known else None,
                 uploaded=known.uploaded if known else None, source=f"{SOURCE}:{self.base}", attached=artifacts,
+                metadata=metadata,
             ))
         work().done("repositories")
         return tuple(f"{repo}/{c}" for c in listing.children)
+
+    # -- what a released image says about itself -------------------------------------------------------
+
+    async def metadata(self, repo: str, target: str, digest: str,
+                       manifest: dict[str, Any] | None) -> ImageMetadata:
+        """A released image's config labels, annotations and model (its manifest read by digest where the tag
+        was not read with a GET); what could not be read is said on it (and as a read error)."""
+        try:
+            if manifest is None:
+                _, manifest = await self.get_manifest(repo, digest)
+            wanted = config_to_read(manifest)
+            if wanted is None:
+                return metadata_of(manifest)
+            media_type, config_digest, size = wanted
+            content = await self.get_blob(repo, {"digest": config_digest, "size": size}, "config")
+            try:
+                config = json.loads(content)
+            except ValueError:
+                raise MetadataError("the config is not JSON") from None
+            return metadata_of(manifest, media_type, config)
+        except (FetchError, MetadataError) as exc:
+            self.artifact_error(f"{target}@{digest}", f"metadata not read: {exc}")
+            return ImageMetadata(problem=f"not read: {exc}"[:300])
 
     # -- signatures, attestations, SBOMs ---------------------------------------------------------------
 
@@ -572,18 +633,25 @@ class _Scanner:
                                        headers={"Accept": ACCEPT_MANIFESTS}, scope_hint=f"repository:{repo}:pull")
         if resp.status_code != 200:
             raise FetchError(f"GET manifest {_short(reference)}: {_describe(resp)}")
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype not in MANIFEST_TYPES:
+            raise FetchError(f"GET manifest {_short(reference)}: unexpected content type {ctype[:80] or 'none'!r}")
         digest = "sha256:" + hashlib.sha256(resp.content).hexdigest()
-        if _is_digest(reference) and digest != reference:
+        said = str(resp.headers.get("Docker-Content-Digest", "")).strip()
+        if (_is_digest(reference) and digest != reference) or (said and said != digest):
             raise FetchError(f"manifest {_short(reference)}: its content does not match its digest")
         return digest, _json_object(resp, f"manifest {_short(reference)}")
 
-    async def get_blob(self, repo: str, descriptor: dict[str, Any]) -> bytes:
-        """A layer's content, checked against its digest. A redirect (registries hand blobs to a storage
-        service) is followed a few times: on the registry's origin with its credentials, elsewhere without."""
+    async def get_blob(self, repo: str, descriptor: dict[str, Any], what: str = "layer") -> bytes:
+        """A layer's (or config's) content, checked against its digest. A redirect (registries hand blobs to a
+        storage service) is followed a few times: on the registry's origin with its credentials, elsewhere
+        without."""
         digest = str(descriptor["digest"])
         size = descriptor.get("size")
+        if not _is_digest(digest):
+            raise FetchError(f"{what}: not a well-formed digest")
         if isinstance(size, int) and not isinstance(size, bool) and size > self.limits.artifact_bytes:
-            raise FetchError(f"layer {_short(digest)} of {size} bytes is over the limit of "
+            raise FetchError(f"{what} {_short(digest)} of {size} bytes is over the limit of "
                              f"{size_text(self.limits.artifact_bytes)}")
         url = f"{self.base}/v2/{quote(repo, safe='/')}/blobs/{digest}"
         scope = f"repository:{repo}:pull"
@@ -595,19 +663,23 @@ class _Scanner:
             try:
                 check_url_allowed(url)
             except ValueError as exc:
-                raise FetchError(f"layer {_short(digest)}: redirect {exc}") from None
+                raise FetchError(f"{what} {_short(digest)}: redirect {exc}") from None
             if origin(url) == self.origin:
                 resp = await self.http.request("GET", url, scope_hint=scope)
             else:
                 resp = await self.http.send_anonymous("GET", url)
         if resp.status_code != 200:
-            raise FetchError(f"layer {_short(digest)}: {_describe(resp)}")
+            raise FetchError(f"{what} {_short(digest)}: {_describe(resp)}")
         algorithm, _, expected = digest.partition(":")
         if algorithm != "sha256" or hashlib.sha256(resp.content).hexdigest() != expected:
-            raise FetchError(f"layer {_short(digest)}: its content does not match its digest")
+            raise FetchError(f"{what} {_short(digest)}: its content does not match its digest")
         if len(resp.content) > self.limits.artifact_bytes:
-            raise FetchError(f"layer {_short(digest)} is over the limit of {size_text(self.limits.artifact_bytes)}")
+            raise FetchError(f"{what} {_short(digest)} is over the limit of {size_text(self.limits.artifact_bytes)}")
         return resp.content
+
+
+async def _none() -> None:
+    return None
 
 
 def _is_digest(value: object) -> bool:
@@ -635,7 +707,7 @@ async def scan_oci_registry_async(
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
     backoff_base: float = 0.2, pacing: Pacing | None = None, limits: Limits | None = None,
     token_realms: Sequence[str] = (), environ: Mapping[str, str] | None = None,
-    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN,
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN, reads: ReleaseReads = ReleaseReads(),
 ) -> OciInventory:
     """Async form of `scan_oci_registry`; `pacing` replaces the clock, sleep and random source of retries, the
     rate limit and the time limits; `environ` replaces os.environ (proxies and CA bundles are read from it)."""
@@ -653,7 +725,7 @@ async def scan_oci_registry_async(
         http = HttpClient(wire, concurrency, max_retries, rate_limit, token_provider, backoff_base,
                           pacing=pacing or Pacing(), limits=limits, registry_url=url, token_realms=token_realms)
         http.start_clock()
-        scanner = _Scanner(url, http, page_size, limits, lambda tag: version_regex.search(tag) is not None)
+        scanner = _Scanner(url, http, page_size, limits, lambda tag: version_regex.search(tag) is not None, reads)
         scanner.start_workers(concurrency)
         stack.push_async_callback(scanner.stop_workers)  # before the wire closes (callbacks run LIFO)
         if repositories is None:
@@ -699,12 +771,12 @@ def scan_oci_registry(
     token_provider: TokenProvider | None = None, timeout: float = 10.0, max_retries: int = 4,
     rate_limit: float | None = None, shard: tuple[int, int] | None = None, page_size: int = 100,
     backoff_base: float = 0.2, limits: Limits | None = None, token_realms: Sequence[str] = (),
-    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN,
+    version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN, reads: ReleaseReads = ReleaseReads(),
 ) -> OciInventory:
     """Scan a registry read-only (GET/HEAD only): every repository from the catalog (or the given
     ones; `shard=(i, n)` keeps a stable 1/n of them), every tag, grouped by manifest digest, with the
     signatures, attestations and SBOMs of each image attached to it (read for the images with a tag that
-    `version_tag_pattern` admits).
+    `version_tag_pattern` admits), and those images' metadata, as `reads` asks.
 
     Raises only for bad arguments (e.g. plain http to a non-loopback host); everything the
     registry does wrong is in `errors`."""
@@ -715,7 +787,7 @@ def scan_oci_registry(
             url, repositories=repositories, concurrency=concurrency, token_provider=token_provider,
             timeout=timeout, max_retries=max_retries, rate_limit=rate_limit, shard=shard,
             page_size=page_size, backoff_base=backoff_base, limits=limits, token_realms=token_realms,
-            version_tag_pattern=version_tag_pattern,
+            version_tag_pattern=version_tag_pattern, reads=reads,
         ))
 
     # The main task returns nothing: asyncio.run, restoring the SIGINT handler, formats a repr of

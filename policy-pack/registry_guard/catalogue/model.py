@@ -232,10 +232,49 @@ class SupplyChainArtifact:
     problem: str | None = None
 
 
+# The OCI image annotation and label keys the inventory keeps (opencontainers image-spec, annotations.md).
+OCI_IMAGE_KEYS: Final = tuple(f"org.opencontainers.image.{key}" for key in (
+    "version", "created", "source", "revision", "licenses", "title"))
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A model packaged as an OCI artifact, as its config declares it: `packaging` is "ModelPack" (CNCF
+    ModelPack, application/vnd.cncf.model.*) or "KitOps ModelKit" (application/vnd.kitops.modelkit.*).
+    `size_bytes` is the sum of the manifest's model-weight layers; None where nothing is declared."""
+
+    packaging: str
+    name: str | None = None
+    version: str | None = None
+    format: str | None = None
+    framework: str | None = None
+    size_bytes: int | None = None
+    license: str | None = None
+    parameters: str | None = None  # ModelPack's paramSize, e.g. "8b"
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What a released image says about itself: the OCI keys (`OCI_IMAGE_KEYS`) among its config's labels and
+    its manifest's annotations, and the model it packages. `problem` says what could not be read."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    model: ModelArtifact | None = None
+    problem: str | None = None
+
+    def declared(self, key: str) -> str | None:
+        """`org.opencontainers.image.<key>` as the image declares it: its config's label, else its manifest's
+        annotation."""
+        name = f"org.opencontainers.image.{key}"
+        return self.labels.get(name) or self.annotations.get(name) or None
+
+
 @dataclass(frozen=True)
 class Image:
     """One image (manifest digest) in a repository, with every tag that points at it, and the signatures,
-    attestations and SBOMs stored about it (`attached`)."""
+    attestations and SBOMs stored about it (`attached`). `metadata` is what it says about itself, read for
+    released versions (None: not read by the source that listed it)."""
 
     repository: ResourceRef
     package: str  # image name inside the registry, e.g. "models/llm"
@@ -245,6 +284,7 @@ class Image:
     uploaded: datetime | None = None
     source: str = ""
     attached: tuple[SupplyChainArtifact, ...] = ()
+    metadata: ImageMetadata | None = None
 
     @property
     def ref(self) -> ResourceRef:

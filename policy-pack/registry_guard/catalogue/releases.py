@@ -12,6 +12,12 @@ from .settings import Settings
 from .signatures import KeylessIdentity, Trust, TrustedKey
 
 _AR_REPOSITORY = re.compile(r"projects/([^/]+)/locations/([^/]+)/repositories/([^/]+)")
+# The tag of rules that judge what a released image says about itself: a scan reads released images' configs
+# and annotations when one of them runs.
+METADATA_TAG = "image-metadata"
+# The settings that select releases whose signatures and attestations a rule verifies: a scan reads their
+# content when a running rule reads one that selects any.
+SIGNATURE_SETTINGS = ("signedReleases", "provenanceReleases")
 
 
 def required_tags(image: Image, settings: Settings, patterns: tuple[str, ...]) -> list[str]:
@@ -28,6 +34,12 @@ def trust_of(settings: Settings) -> Trust:
         identities=tuple(KeylessIdentity(issuer, pattern) for issuer, pattern in settings.trusted_identities),
         trusted_root=settings.sigstore_trusted_root or None,
     )
+
+
+def listed_by_artifact_registry(image: Image) -> bool:
+    """Whether the image was read through the Artifact Registry API (its repository is one of its resources),
+    which lists images, tags and signatures but serves no manifest, config or signature content."""
+    return _AR_REPOSITORY.fullmatch(image.repository.name) is not None
 
 
 def _docker_path(image: Image) -> tuple[str, str, str] | None:
