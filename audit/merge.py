@@ -115,7 +115,20 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         waivers=_merge_waivers([r.waivers for _, r in reports]),
         resolved=tuple(f for _, r in reports for f in r.resolved),
         access=_merge_access([r.access for _, r in reports]),
+        releases=_merge_releases([r.releases for _, r in reports]),
     )
+
+
+def _merge_releases(parts: Sequence[Any]) -> list[Any] | None:
+    """Each shard's release table lists its own repositories' releases: the merged one lists them all."""
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    try:
+        return sorted((row for p in present for row in p),
+                      key=lambda row: (str(row["repository"]), str(row["package"]), ",".join(row["tags"])))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"merge: a report's release table is malformed ({type(exc).__name__})") from None
 
 
 def _merge_access(parts: Sequence[Any]) -> dict[str, Any] | None:

@@ -120,6 +120,8 @@ class Report:
     resolved: tuple[ReportFinding, ...] = ()
     # Effective access (scan --effective-access): the access matrix (audit/access_matrix.py), or None.
     access: Mapping[str, Any] | None = None
+    # Released versions and their signed / provenance / SBOM status (audit/release_table.py); None: not a scan.
+    releases: Sequence[Mapping[str, Any]] | None = None
 
     def at_or_above(self, severity: str) -> list[ReportFinding]:
         """Unwaived findings at or above `severity`: what fails the exit code."""
@@ -167,6 +169,7 @@ class Report:
             "waivers": [w.to_json() for w in self.waivers],
             "resolved": [f.to_json() for f in self.resolved],
             **({"access": _jsonable(self.access)} if self.access is not None else {}),
+            **({"releases": _jsonable(self.releases)} if self.releases is not None else {}),
         }
 
 
@@ -322,6 +325,7 @@ def report_from_json(document: Mapping[str, Any]) -> Report:
         waivers=tuple(_waiver_from_json(w) for w in document.get("waivers", ())),
         resolved=tuple(finding_from_json(f) for f in document.get("resolved", ())),
         access=document.get("access"),
+        releases=document.get("releases"),
     )
 
 

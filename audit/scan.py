@@ -343,6 +343,9 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
         from .access_matrix import access_matrix
 
         report = dataclasses.replace(report, access=access_matrix(state.effective))
+    from .release_table import release_table
+
+    report = dataclasses.replace(report, releases=release_table(state, options.settings, collected.unread))
     if previous is not None and previous.findings is not None:
         report = _with_trend(report, previous, history_info)
     pending = None

@@ -26,7 +26,7 @@ from registry_guard.catalogue.severity import MOST_SEVERE_FIRST, is_severity, se
 
 from .. import __version__
 from ..report import Report, ReportFinding, Waiver
-from . import access_html
+from . import access_html, releases_html
 from .verdict import verdict
 
 NAME = "html"
@@ -602,7 +602,8 @@ def render(report: Report) -> str:
     )
     body = "".join([
         _summary_cards(report, summary), _errors(report), _charts(report), _findings(report), _resolved(report),
-        _waivers(report), _undetermined(report), access_html.section(report), _inventory(report),
+        _waivers(report), _undetermined(report), access_html.section(report), releases_html.section(report),
+        _inventory(report),
         _metadata(report, summary),
     ])
     return (
@@ -611,7 +612,7 @@ def render(report: Report) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="model-registry-guard {_e(__version__)}">'
-        f"<title>{_e(title)}</title><style>{_CSS}{access_html.CSS}</style></head>"
+        f"<title>{_e(title)}</title><style>{_CSS}{access_html.CSS}{releases_html.CSS}</style></head>"
         f'<body data-status="{_e(status)}" data-complete="{str(report.complete).lower()}">{banner}<main>{body}'
         f"<footer>model-registry-guard {_e(__version__)} · rendered from the JSON report; re-render with "
         "<code>registry-guard report REPORT.json --format html</code></footer></main>"

@@ -312,6 +312,10 @@ def render(report: Report, max_chars: int = MAX_CHARS, *, options: RenderOptions
         from .access_markdown import section
 
         side.append(section(report, 15_000))
+    if report.releases is not None:
+        from .releases_markdown import section as release_section
+
+        side.append(release_section(report, 12_000))
     if report.undetermined:
         rows = [[code(u.rule_id), code(u.resource), escape(u.reason)] for u in report.undetermined]
         side.append(f"### Undetermined ({len(report.undetermined)})\n\n" + _table(

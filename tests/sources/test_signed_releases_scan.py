@@ -11,7 +11,7 @@ import httpx
 
 from audit.scan import ScanOptions, run_scan
 from audit.settings_file import load_settings
-from localdev.cosign import attest_image, new_key, public_pem, sign_image, slsa_statement
+from localdev.cosign import attach_sbom, attest_image, new_key, public_pem, sign_image, slsa_statement
 from localdev.oci_push import push_image
 from localdev.oci_registry import LocalRegistry
 
@@ -26,6 +26,7 @@ def test_scan_verifies_signatures_and_provenance(tmp_path: Path) -> None:
         unsigned = push_image(reg.url, "models/llm", ["v1.2.0"], content_seed="unsigned", client=client)
         sign_image(reg.url, "models/llm", good, trusted, client=client)
         attest_image(reg.url, "models/llm", good, trusted, slsa_statement("models/llm", good, BUILDER), client=client)
+        attach_sbom(reg.url, "models/llm", good, b'{"spdxVersion":"SPDX-2.3"}', client=client)
         sign_image(reg.url, "models/llm", foreign, stranger, client=client)
         config = tmp_path / "settings.json"
         config.write_text(json.dumps({
@@ -41,3 +42,12 @@ def test_scan_verifies_signatures_and_provenance(tmp_path: Path) -> None:
     assert "no signature" in findings[("release-signed", unsigned)]
     assert "no provenance attestation" in findings[("release-provenance", unsigned)]
     assert not any(rule == "version-tag-required" for rule, _ in findings)  # .sig/.att are not images
+    # The release table says the same, per released version.
+    table = {row["digest"]: row for row in report.releases or ()}
+    assert set(table) == {good, foreign, unsigned}
+    assert table[good]["signed"] == {"status": "verified", "detail": "key release-key"}
+    assert table[good]["provenance"] == {"status": "verified", "detail": BUILDER}
+    assert table[good]["sbom"]["status"] == "present"
+    assert table[foreign]["signed"]["status"] == "failed" and "unknown key" in table[foreign]["signed"]["detail"]
+    assert table[unsigned]["signed"] == {"status": "missing", "detail": "no signature"}
+    assert table[unsigned]["sbom"]["status"] == "none"

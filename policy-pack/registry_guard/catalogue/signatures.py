@@ -102,8 +102,32 @@ def _where(artifact: SupplyChainArtifact) -> str:
     return f"{artifact.kind} {artifact.stored_as}" + (f" {name}" if name else "")
 
 
+# Verdicts already reached in this process, by what they were reached from: the release rules and the report's
+# release table verify the same signatures, and a keyless one costs milliseconds.
+_VERDICTS: dict[Any, list[Verdict]] = {}
+_VERDICTS_KEPT: Final = 65_536
+
+
+def _material(image: Image, trust: Trust, kind: str) -> Any:
+    """Everything a verdict depends on, hashable: the digest, the trust, and each artifact as read."""
+    return (image.digest, trust, kind, tuple(
+        (a.kind, a.stored_as, a.tag, a.digest, a.read, a.problem,
+         tuple((layer.media_type, tuple(sorted(layer.annotations.items())), layer.content) for layer in a.layers))
+        for a in image.attached if a.kind == kind))
+
+
 def verify_image(image: Image, trust: Trust, kind: Literal["signature", "attestation"]) -> list[Verdict]:
     """Each signature (or attestation) attached to `image`, verified against `trust`."""
+    key = _material(image, trust, kind)
+    known = _VERDICTS.get(key)
+    if known is None:
+        if len(_VERDICTS) >= _VERDICTS_KEPT:
+            _VERDICTS.clear()
+        known = _VERDICTS[key] = _verify_image(image, trust, kind)
+    return list(known)
+
+
+def _verify_image(image: Image, trust: Trust, kind: Literal["signature", "attestation"]) -> list[Verdict]:
     verdicts: list[Verdict] = []
     for artifact in image.attached:
         if artifact.kind != kind:
