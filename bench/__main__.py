@@ -1,8 +1,9 @@
 """`python -m bench`: the issue-6 benchmarks. Each runs the project and its comparison in the same run
 on the same data and prints the ratio, so the figure holds on a noisy machine.
 
-  python -m bench                      # all six, full sizes (50 repos x 100 tags; 1k/10k/100k images; 5,000 resources;
-                                       # an organization with 100/300/1,000 repositories)
+  python -m bench                      # all seven, full sizes (50 repos x 100 tags; 1k/10k/100k images;
+                                       # 5,000 resources; an organization with 100/300/1,000 repositories;
+                                       # 5,000 version tags, half signed)
   python -m bench --quick              # small sizes, < 2 minutes
   python -m bench --only 1,3 --repos 50 --tags 100
 """
@@ -26,7 +27,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_cor
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmark numbers (default all)")
+    p.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated benchmark numbers (default all)")
     p.add_argument("--quick", action="store_true", help="small sizes (3x10 registry, 1k/3k/10k images, 500 resources)")
     p.add_argument("--repos", type=int, help="registry repositories for 1-3 (default 50)")
     p.add_argument("--tags", type=int, help="version tags per repository for 1-3 (default 100)")
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resources", type=int, help="resources through the policy pack (5; default 5000)")
     p.add_argument("--org-repositories", help="repositories of the organization for 6, comma-separated "
                    "(default 100,300,1000; quick 10,30,100 in a smaller organization)")
+    p.add_argument("--signed-repos", type=int, help="repositories for 7 (default 50, quick 10)")
+    p.add_argument("--signed-tags", type=int, help="version tags per repository for 7, half signed (default 100, "
+                   "quick 20)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="JSON results and the plot")
     return p
 
@@ -96,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
                 org_sizes = [int(s) for s in args.org_repositories.split(",")] if args.org_repositories else (
                     [10, 30, 100] if quick else [100, 300, 1000])
                 res = b6_effective_access.run(org_sizes, out=args.out, quick=quick)
+            elif number == 7:
+                from . import b7_signatures
+                res = b7_signatures.run(repos=args.signed_repos or (10 if quick else 50),
+                                        tags=args.signed_tags or (20 if quick else 100), delay=args.delay_ms / 1000,
+                                        concurrency=args.concurrency, repeat=repeat, out=args.out)
             else:
                 print(f"no benchmark {number}", file=sys.stderr)
                 return 2

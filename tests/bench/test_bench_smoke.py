@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import b2_floor, b5_policy
+from bench import b2_floor, b5_policy, b7_signatures
 from bench.estate import SeededRegistry
 
 
@@ -58,3 +58,17 @@ def test_effective_access_benchmark_builds_the_organization_it_says() -> None:
     assert len(named) == 300  # every principal of the pool is in some policy of the hierarchy
     assert len(iam.assets()) == len([r for p in range(12) for r in ar.repository_names(
         f"projects/bench-p{p:03d}/locations/us-central1")]) == 30
+
+
+def test_signature_benchmark_checks_its_scans_and_counts_what_signatures_add(tmp_path: Path) -> None:
+    """Benchmark 7 in miniature: both scans are complete and judge as they must (the run raises otherwise), and
+    signature checks add two requests per signed release (its .sig manifest and layer) and the one referrers
+    probe, whatever the listing; Google's listing stays one request per repository page."""
+    result = b7_signatures.run(repos=2, tags=4, delay=0.002, concurrency=4, repeat=1, out=tmp_path)
+    assert result["tag_count"] == 8 and result["signed"] == 4
+    # per version tag: its manifest (a GET instead of the HEAD) and its config; plus the catalog and 2 listings
+    assert result["loopback"]["requests"] == {"without": 3 + 2 * 8, "with": 3 + 2 * 8 + 2 * 4 + 1}
+    google = result["google"]
+    assert google["without"]["by_kind"]["listing"] == google["with"]["by_kind"]["listing"] == 3
+    assert google["with"]["requests"] - google["without"]["requests"] == 2 * 4 + 1
+    assert result["google_listing_unchanged"]
