@@ -51,12 +51,20 @@ def _resource(resource: Mapping[str, Any], capabilities: list[Mapping[str, Any]]
             f"<tbody>{body}</tbody></table></div>")
 
 
+# A page a browser opens quickly: past this many repositories and buckets the JSON report has the rest.
+MAX_RESOURCES = 300
+
+
 def section(report: Report) -> str:
     access = report.access
     if not access:
         return ""
     capabilities = list(access["capabilities"])
-    resources = list(access["resources"])
+    every = list(access["resources"])
+    # Those with something to look at first: what could not be judged, then the most principals.
+    every.sort(key=lambda r: (not r["not_judged"], -len(r["principals"]), r["resource"]))
+    resources = every[:MAX_RESOURCES]
+    left_out = len(every) - len(resources)
     resource_options = "".join(f'<option value="{_e(r["resource"])}">{_e(r["kind"])} {_e(r["name"])}</option>'
                                for r in resources)
     capability_options = "".join(f'<option value="{_e(c["id"])}">{_e(c["title"])}</option>' for c in capabilities)
@@ -68,10 +76,12 @@ def section(report: Report) -> str:
         "</select></label>"
         '<span class="muted"><b id="access-count"></b> principal(s) shown</span></div>'
     )
-    total = sum(len(r["principals"]) for r in resources)
+    total = sum(len(r["principals"]) for r in every)
+    more = (f'<p class="empty" id="access-left-out">{left_out} more repositories and buckets are not shown here; '
+            "the JSON report has the access matrix of every one.</p>" if left_out else "")
     return (f'<section id="access"><h2>Who can do what <span class="muted">({total} principal(s) with access, on '
-            f'{len(resources)} repositories and buckets)</span></h2><p class="small muted">{_e(access["basis"])}</p>'
-            f'{controls}{"".join(_resource(r, capabilities) for r in resources)}</section>')
+            f'{len(every)} repositories and buckets)</span></h2><p class="small muted">{_e(access["basis"])}</p>'
+            f'{controls}{"".join(_resource(r, capabilities) for r in resources)}{more}</section>')
 
 
 CSS = """

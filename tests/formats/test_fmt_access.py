@@ -17,6 +17,7 @@ from registry_guard.catalogue.rule import Inputs, Stage
 from test_fmt_html import _chromium, chromium, parse  # noqa: F401  (chromium: the fixture)
 
 from audit.access_matrix import access_matrix
+from audit.formats import access_html as html_access
 from audit.formats import html, render
 from audit.formats.json_report import validate
 from audit.merge import _merge_access
@@ -128,3 +129,13 @@ def test_chromium_who_can_delete_versions_in_a_repository(chromium: Path, report
               if e.attrs.get("class") == "access-resource"}
     assert blocks == {str(MODELS): False, str(SCRATCH): True}
     assert dom.by_id("access-count").text == "1"
+
+
+def test_html_shows_the_first_repositories_and_counts_the_rest(report: Report) -> None:
+    assert report.access is not None
+    many = [{**report.access["resources"][0], "resource": f"repository:projects/p/locations/l/repositories/r{i}",
+             "name": f"projects/p/locations/l/repositories/r{i}"} for i in range(html_access.MAX_RESOURCES + 5)]
+    dom = parse(html.render(dataclasses.replace(report, access={**report.access, "resources": many})))
+    shown = [e for e in dom.select("div") if e.attrs.get("class") == "access-resource"]
+    assert len(shown) == html_access.MAX_RESOURCES
+    assert dom.by_id("access-left-out").text.startswith("5 more repositories and buckets are not shown here")
