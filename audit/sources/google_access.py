@@ -18,6 +18,7 @@ a `ScanError` and is recorded in the access context, so what depends on it is "c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote, urlsplit
@@ -150,9 +151,22 @@ class _Read:
     policies_read: set[ResourceRef] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One call's answer, or why it failed (and the exception, to tell an unreachable API from a refusal)."""
+
+    value: Any = None
+    why: str | None = None
+    failure: BaseException | None = None
+
+
 class _Reader:
+    """Reads in phases (projects, then each level of folders, then every policy; roles; service accounts),
+    each phase's calls `workers` at a time: at organization scale the reads are many and each is one round
+    trip. The answers are merged in the calling thread, in a stable order."""
+
     def __init__(self, *, resource_manager_endpoint: str | None, iam_endpoint: str | None,
-                 credentials: Credentials | None, timeout: float, retry_deadline: float) -> None:
+                 credentials: Credentials | None, timeout: float, retry_deadline: float, workers: int) -> None:
         options, creds = client_options(resource_manager_endpoint, credentials, "Resource Manager")
         self.projects = resourcemanager_v3.ProjectsClient(transport="rest", credentials=creds, client_options=options)
         self.folders = resourcemanager_v3.FoldersClient(transport="rest", credentials=creds, client_options=options)
@@ -161,8 +175,9 @@ class _Reader:
         self.iam = IamRest(iam_endpoint, credentials, timeout)
         self.retry = _retry(retry_deadline)
         self.timeout = timeout
+        self.workers = max(1, workers)
         self.read = _Read()
-        self.last_failure: BaseException | None = None
+        self.asked: set[str] = set()  # projects (ID or number) and nodes already asked for
         # Set once the roles API could not be reached at all: each further role would wait out the retry
         # deadline again, so the rest are judged from the snapshot (predefined) or left unknown (custom).
         self.roles_unreachable: str | None = None
@@ -172,52 +187,66 @@ class _Reader:
             client.transport.close()  # type: ignore[no-untyped-call]
         self.iam.close()
 
-    def _attempt(self, what: str, call: Callable[[], _T], source: str) -> _T | str:
-        """The call's answer, or why it failed (also recorded as a read error)."""
+    def _try(self, call: Callable[[], Any]) -> _Outcome:
         try:
-            return self.retry(call)()
+            return _Outcome(self.retry(call)())
         except _READ_FAILURES as exc:
-            self.last_failure = exc
-            why = _describe(exc)
-            self.read.errors.append(ScanError(source, what, why))
-            return why
+            return _Outcome(why=_describe(exc), failure=exc)
+
+    def _each(self, items: list[_T], call: Callable[[_T], Any]) -> list[tuple[_T, _Outcome]]:
+        if len(items) <= 1 or self.workers == 1:
+            return [(item, self._try(lambda i=item: call(i))) for item in items]  # type: ignore[misc]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(items)),
+                                thread_name_prefix="effective-access") as pool:
+            outcomes = list(pool.map(lambda i: self._try(lambda: call(i)), items))
+        return list(zip(items, outcomes, strict=True))
+
+    def _error(self, source: str, what: str, why: str) -> None:
+        self.read.errors.append(ScanError(source, what, why))
 
     # -- the hierarchy ------------------------------------------------------------------------
 
-    def chain(self, project: str) -> None:
-        """Read `project` (an ID, or a number) and every node above it, with their IAM policies."""
-        ref = ResourceRef("project", project)
-        if ref in self.read.parents or ref in self.read.unread:
-            return
-        got = self._attempt(f"projects/{project}", lambda: self.projects.get_project(
-            name=f"projects/{project}", timeout=self.timeout), "resource-manager")
-        if isinstance(got, str):
-            self.read.unread[ref] = f"project not read: {got}"
-            return
-        project_id = got.project_id or project
-        number = got.name.split("/", 1)[1]
-        self.read.project_ids[number] = project_id
-        ref = ResourceRef("project", project_id)
-        self._policy(ref, f"projects/{project_id}", self.projects.get_iam_policy)
-        parent = got.parent
-        self.read.parents[ref] = self._node_ref(parent)
-        while parent:
-            node = self._node_ref(parent)
-            if node is None or node in self.read.parents or node in self.read.unread:
-                return
-            if node.kind == "folder":
-                folder = self._attempt(parent, lambda p=parent: self.folders.get_folder(name=p, timeout=self.timeout),  # type: ignore[misc]
-                                       "resource-manager")
-                if isinstance(folder, str):
-                    self.read.unread[node] = f"folder not read: {folder}"
-                    return
-                self._policy(node, parent, self.folders.get_iam_policy)
-                self.read.parents[node] = self._node_ref(folder.parent)
-                parent = folder.parent
-            else:
-                self._policy(node, parent, self.organizations.get_iam_policy)
-                self.read.parents[node] = None
-                return
+    def chains(self, projects: Iterable[str]) -> None:
+        """Read each project (an ID, or a number) and every node above it, with their IAM policies."""
+        todo = sorted({p for p in projects if p not in self.asked})
+        self.asked.update(todo)
+        policies: list[tuple[ResourceRef, str, Callable[..., policy_pb2.Policy]]] = []
+        above: set[str] = set()
+        for project, got in self._each(todo, lambda p: self.projects.get_project(name=f"projects/{p}",
+                                                                                timeout=self.timeout)):
+            if got.why is not None:
+                self._error("resource-manager", f"projects/{project}", got.why)
+                self.read.unread[ResourceRef("project", project)] = f"project not read: {got.why}"
+                continue
+            project_id = got.value.project_id or project
+            self.read.project_ids[got.value.name.split("/", 1)[1]] = project_id
+            self.asked.add(project_id)
+            ref = ResourceRef("project", project_id)
+            self.read.parents[ref] = self._node_ref(got.value.parent)
+            policies.append((ref, f"projects/{project_id}", self.projects.get_iam_policy))
+            if got.value.parent:
+                above.add(got.value.parent)
+        while above:
+            level = sorted(n for n in above if n not in self.asked and self._node_ref(n) is not None)
+            self.asked.update(level)
+            above = set()
+            for name in (n for n in level if n.startswith("organizations/")):
+                ref = ResourceRef("organization", name)
+                self.read.parents[ref] = None
+                policies.append((ref, name, self.organizations.get_iam_policy))
+            folders = [n for n in level if n.startswith("folders/")]
+            for name, got in self._each(folders, lambda n: self.folders.get_folder(name=n, timeout=self.timeout)):
+                ref = ResourceRef("folder", name)
+                if got.why is not None:
+                    self._error("resource-manager", name, got.why)
+                    self.read.unread[ref] = f"folder not read: {got.why}"
+                    continue
+                self.read.parents[ref] = self._node_ref(got.value.parent)
+                policies.append((ref, name, self.folders.get_iam_policy))
+                if got.value.parent:
+                    above.add(got.value.parent)
+        for (ref, resource, _), got in self._each(policies, self._get_policy):
+            self._policy(ref, resource, got)
 
     @staticmethod
     def _node_ref(name: str) -> ResourceRef | None:
@@ -227,43 +256,45 @@ class _Reader:
             return ResourceRef("organization", name)
         return None
 
-    def _policy(self, ref: ResourceRef, resource: str, get: Callable[..., policy_pb2.Policy]) -> None:
+    def _get_policy(self, item: tuple[ResourceRef, str, Callable[..., policy_pb2.Policy]]) -> policy_pb2.Policy:
+        _, resource, get = item
         request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
         request.options.requested_policy_version = IAM_POLICY_VERSION
-        got = self._attempt(f"{resource} IAM policy", lambda: get(request=request, timeout=self.timeout),
-                            "resource-manager")
-        if isinstance(got, str):
-            self.read.unread[ref] = got
+        return get(request=request, timeout=self.timeout)
+
+    def _policy(self, ref: ResourceRef, resource: str, got: _Outcome) -> None:
+        if got.why is not None:
+            self._error("resource-manager", f"{resource} IAM policy", got.why)
+            self.read.unread[ref] = got.why
             return
-        if not got.etag:
+        if not got.value.etag:
+            # Every real policy carries an etag, even an empty one; without it the body was not a policy.
             self.read.unread[ref] = "the response is not a policy (no etag)"
-            self.read.errors.append(ScanError("resource-manager", f"{resource} IAM policy",
-                                              "IAM policy not read: the response is not a policy (no etag)"))
+            self._error("resource-manager", f"{resource} IAM policy",
+                        "IAM policy not read: the response is not a policy (no etag)")
             return
-        self.read.grants += _grants(ref, got, f"resource-manager {ref.kind}s.getIamPolicy")
+        self.read.grants += _grants(ref, got.value, f"resource-manager {ref.kind}s.getIamPolicy")
         self.read.policies_read.add(ref)
 
     # -- roles and service accounts ------------------------------------------------------------
 
     def roles(self, grants: Iterable[Grant]) -> None:
-        for grant in grants:
-            role = grant.role
-            if is_unknown(role) or role.startswith("acl:") or role in self.read.roles:
-                continue
-            if self.roles_unreachable is None:
-                got: Any = self._attempt(role, lambda r=role: self.iam.get_role(r), "iam")  # type: ignore[misc]
-                if isinstance(got, str) and isinstance(self.last_failure, (requests.RequestException,
-                                                                           gexc.RetryError)):
-                    self.roles_unreachable = got
-            else:
-                got = self.roles_unreachable
-                self.read.errors.append(ScanError("iam", role, f"not asked: the roles API could not be reached "
-                                                               f"({got})"))
-            if not isinstance(got, str):
+        wanted = sorted({str(g.role) for g in grants
+                         if not is_unknown(g.role) and not g.role.startswith("acl:") and g.role not in self.read.roles})
+        if self.roles_unreachable is None:
+            answers = self._each(wanted, self.iam.get_role)
+        else:
+            answers = [(role, _Outcome(why=f"not asked: the roles API could not be reached ({self.roles_unreachable})"))
+                       for role in wanted]
+        for role, got in answers:
+            if got.why is None:
                 self.read.roles[role] = RoleDefinition(
-                    role, frozenset(got.included_permissions) & RELEVANT_PERMISSIONS, "IAM roles.get",
-                    deleted=bool(got.deleted))
+                    role, frozenset(got.value.included_permissions) & RELEVANT_PERMISSIONS, "IAM roles.get",
+                    deleted=bool(got.value.deleted))
                 continue
+            self._error("iam", role, got.why)
+            if isinstance(got.failure, requests.RequestException | gexc.RetryError):
+                self.roles_unreachable = self.roles_unreachable or got.why
             snapshot = predefined_roles()
             if is_predefined_role(role) and role in snapshot.roles:
                 # The read error stays: the scan says it judged this role from a snapshot of its date.
@@ -271,7 +302,7 @@ class _Reader:
                     role, snapshot.roles[role].permissions, f"bundled snapshot of predefined roles ({snapshot.as_of})")
                 self.read.notes.append(role)
             else:
-                self.read.roles[role] = RoleDefinition(role, UNKNOWN, "IAM roles.get", problem=got)
+                self.read.roles[role] = RoleDefinition(role, UNKNOWN, "IAM roles.get", problem=got.why)
 
     def holds_access(self, grant: Grant) -> bool:
         """Might this grant give the account access to a repository or bucket? (Unknown roles: yes.)"""
@@ -288,47 +319,42 @@ class _Reader:
                     or "resourcemanager.folders.setIamPolicy" in definition.permissions
                     or "resourcemanager.organizations.setIamPolicy" in definition.permissions)
 
-    def account(self, email: str) -> None:
-        ref = ResourceRef("service-account", email)
-        got = self._attempt(f"service account {email} IAM policy", lambda: self.iam.service_account_policy(email),
-                            "iam")
-        if isinstance(got, str):
-            self.read.unread[ref] = got
-            return
-        if not got.etag:
-            self.read.unread[ref] = "the response is not a policy (no etag)"
-            self.read.errors.append(ScanError("iam", f"service account {email} IAM policy",
-                                              "IAM policy not read: the response is not a policy (no etag)"))
-            return
-        self.read.grants += _grants(ref, got, "iam serviceAccounts.getIamPolicy")
-        self.read.accounts.add(email)
+    def accounts(self, emails: list[str]) -> None:
+        for email, got in self._each(emails, self.iam.service_account_policy):
+            ref = ResourceRef("service-account", email)
+            what = f"service account {email} IAM policy"
+            if got.why is not None:
+                self._error("iam", what, got.why)
+                self.read.unread[ref] = got.why
+            elif not got.value.etag:
+                self.read.unread[ref] = "the response is not a policy (no etag)"
+                self._error("iam", what, "IAM policy not read: the response is not a policy (no etag)")
+            else:
+                self.read.grants += _grants(ref, got.value, "iam serviceAccounts.getIamPolicy")
+                self.read.accounts.add(email)
 
 
 def read_effective_access(state: RegistryState, *, resource_manager_endpoint: str | None = None,
                           iam_endpoint: str | None = None, credentials: Credentials | None = None,
-                          timeout: float = 30.0, retry_deadline: float = 60.0) -> SourceRead:
+                          timeout: float = 30.0, retry_deadline: float = 60.0, workers: int = 8) -> SourceRead:
     """Everything effective access needs above and around `state`'s repositories and buckets."""
     try:
         reader = _Reader(resource_manager_endpoint=resource_manager_endpoint, iam_endpoint=iam_endpoint,
-                         credentials=credentials, timeout=timeout, retry_deadline=retry_deadline)
+                         credentials=credentials, timeout=timeout, retry_deadline=retry_deadline, workers=workers)
     except auth_exceptions.DefaultCredentialsError as exc:
         error = ScanError("resource-manager", "effective access", f"nothing read: {_describe(exc)}")
         return _result(state, _Read(errors=[error]), failed=True)
     try:
         resources = [*(r.ref for r in state.repositories), *(b.ref for b in state.buckets if b.is_container_registry)]
-        for project in sorted({p for r in resources if (p := project_of(r)) is not None}):
-            reader.chain(project)
+        reader.chains(p for r in resources if (p := project_of(r)) is not None)
         reader.roles([*state.grants, *reader.read.grants])
         accounts = sorted({parse_member(str(g.member)).value for g in (*state.grants, *reader.read.grants)
                            if not is_unknown(g.member) and g.target.kind != "service-account"
-                           and parse_member(g.member).kind == "serviceAccount" and reader.holds_access(g)})
-        for email in accounts:
-            if is_google_managed(email):
-                continue
-            reader.account(email)
-            home = account_project(email, AccessContext(project_ids=reader.read.project_ids))
-            if home is not None:
-                reader.chain(home)
+                           and parse_member(g.member).kind == "serviceAccount" and reader.holds_access(g)
+                           and not is_google_managed(parse_member(g.member).value)})
+        reader.accounts(accounts)
+        context = AccessContext(project_ids=reader.read.project_ids)
+        reader.chains(home for email in accounts if (home := account_project(email, context)) is not None)
         reader.roles(reader.read.grants)
     finally:
         reader.close()

@@ -116,3 +116,16 @@ def test_predefined_roles_fall_back_to_the_bundled_snapshot(setup: Setup) -> Non
     assert state.access.roles["organizations/1/roles/pusher"].problem
     assert any("predefined roles" in note for note in read.target.value["notes"])  # type: ignore[attr-defined]
     assert read.errors  # type: ignore[attr-defined]  # the scan still says the roles API was not read
+
+
+def test_reads_in_parallel_give_what_reads_one_at_a_time_give(setup: Setup) -> None:
+    scanned = setup.state()
+    one = read_effective_access(scanned, resource_manager_endpoint=setup.google.resource_manager.endpoint,
+                                iam_endpoint=setup.google.iam.endpoint, workers=1)
+    asked = len(setup.google.resource_manager.requests) + len(setup.google.iam.requests)
+    many = read_effective_access(scanned, resource_manager_endpoint=setup.google.resource_manager.endpoint,
+                                 iam_endpoint=setup.google.iam.endpoint, workers=8)
+    assert many.state.grants == one.state.grants  # the same grants, in the same order
+    assert many.state.access == one.state.access
+    # ... and no call twice: a folder above several projects is read once
+    assert len(setup.google.resource_manager.requests) + len(setup.google.iam.requests) == 2 * asked
