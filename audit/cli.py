@@ -162,10 +162,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="point the Artifact Registry client elsewhere (a local stand-in)")
     scan.add_argument("--gcr-bucket", action="append", default=[], metavar="NAME",
                       help="a Container Registry bucket to audit (repeatable)")
-    scan.add_argument("--effective-access", nargs="?", const="local", choices=("local",), metavar="BACKEND",
+    scan.add_argument("--effective-access", nargs="?", const="local", choices=("local", "policy-analyzer"),
+                      metavar="BACKEND",
                       help="judge who can pull, push, move tags, delete versions and change IAM through the project, "
                            "its folders and organization and one hop of service account impersonation, not only "
-                           "the repository's and bucket's own IAM (reads Resource Manager and IAM; BACKEND: local)")
+                           "the repository's and bucket's own IAM. BACKEND local (default) reads Resource Manager "
+                           "and IAM; policy-analyzer asks Cloud Asset's Policy Analyzer (with --organization; the "
+                           "local backend where the caller may not use it)")
     scan.add_argument("--resource-manager-endpoint", metavar="URL",
                       help="point the Resource Manager client elsewhere (a local stand-in)")
     scan.add_argument("--iam-endpoint", metavar="URL", help="point the IAM client elsewhere (a local stand-in)")

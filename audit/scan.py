@@ -203,8 +203,25 @@ def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> N
     accounts. Read after every other source, since it starts from what they read."""
     from .sources.google_access import read_effective_access
 
-    progress("reading effective access (Resource Manager, IAM)")
     started = time.perf_counter()
+    fallback: str | None = None
+    if options.effective_access == "policy-analyzer" and options.organization:
+        from .sources.policy_analyzer import AnalyzerUnavailable, analyze_effective_access
+
+        progress("asking Policy Analyzer who can do what")
+        try:
+            read = analyze_effective_access(out.state, options.organization, asset_endpoint=options.asset_endpoint,
+                                            timeout=options.timeout)
+        except AnalyzerUnavailable as exc:
+            fallback = f"Policy Analyzer could not be used on the organization ({exc}): the local backend was used"
+        else:
+            out.timings["effective_access"] = time.perf_counter() - started
+            out.state = out.state.merged(read.state)
+            out.errors.extend(read.errors)
+            out.requests += read.requests or 0
+            read.target.add_to(out.target)
+            return
+    progress("reading effective access (Resource Manager, IAM)")
     try:
         read = read_effective_access(out.state, resource_manager_endpoint=options.resource_manager_endpoint,
                                      iam_endpoint=options.iam_endpoint, timeout=options.timeout)
@@ -222,6 +239,8 @@ def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> N
     out.errors.extend(read.errors)
     out.requests += read.requests or 0
     read.target.add_to(out.target)
+    if fallback is not None:
+        out.target["effective_access"] = {**out.target.get("effective_access", {}), "fallback": fallback}
 
 
 def _unjudged_access(effective: EffectiveAccess) -> list[ScanError]:
@@ -257,6 +276,9 @@ def run_scan(options: ScanOptions, progress: Progress = lambda _: None) -> ScanO
     from .sources.oci.tokens import parse_realm_host
 
     check_scan_numbers(concurrency=options.concurrency, timeout=options.timeout, rate_limit=options.rate_limit)
+    if options.effective_access == "policy-analyzer" and not options.organization:
+        raise ValueError("--effective-access policy-analyzer needs --organization: Policy Analyzer sees only the "
+                         "policies inside its scope, and grants above it would be missed")
     if options.effective_access or options.discovers:
         from .sources.google_access import check_endpoints
 

@@ -4,7 +4,8 @@
 The read calls the audit makes (paths as in the client's `transports/rest_base.py`; SCOPE is
 `projects/P`, `folders/F` or `organizations/O`):
 
-* ``GET /v1/SCOPE:searchAllResources``    assetTypes, query (`location:L`), pageSize (capped at 500), pageToken
+* ``GET /v1/SCOPE:searchAllResources``    assetTypes (repositories, buckets, service accounts), query (`location:L`,
+  or a quoted free text matched against what the result shows), pageSize (capped at 500), pageToken
 * ``GET /v1/SCOPE:searchAllIamPolicies``  assetTypes, query (empty), pageSize (capped at 500), pageToken
 * ``GET /v1/SCOPE:analyzeIamPolicy``      Policy Analyzer: who has which of `accessSelector.permissions` on
   `resourceSelector.fullResourceName`, one result per IAM binding that grants any of them, on the resource
@@ -19,15 +20,17 @@ scope gets 403, as from the real API.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
 from localdev.artifact_registry.wire import JSON, ApiError
 
-from .estate import CRM, Asset, IamEstate
+from .estate import CRM, Asset, IamEstate, ServiceAccount
 from .server import GoogleApiFake, Request, Route
 
 _PAGE, _MAX = 100, 500
+ACCOUNT_TYPE = "iam.googleapis.com/ServiceAccount"
 _SCOPE = r"((?:projects|folders|organizations)/[^/:]+)"
 # "Only the following permissions are considered in this analysis" (AnalyzeIamPolicy,
 # options.analyzeServiceAccountImpersonation).
@@ -57,11 +60,37 @@ class AssetFake(GoogleApiFake):
     def _search_resources(self, match: re.Match[str], request: Request) -> JSON:
         nodes = self._scope(match[1], "cloudasset.assets.searchAllResources")
         types = set(request.params("assetTypes"))
-        location = _location_query(request.param("query") or "")
+        location, text = _query(request.param("query") or "")
         results = [self._resource_json(a) for a in self.estate.assets()
                    if a.project in nodes and (not types or a.asset_type in types)
                    and (location is None or a.location == location)]
-        return self.page(f"{match[1]}:resources:{sorted(types)}:{location}", results, request, "results", _PAGE, _MAX)
+        if not types or ACCOUNT_TYPE in types:
+            results += [body for account in self.estate.service_accounts()
+                        if self.estate.resolve(f"projects/{account.project_id}") in nodes and location is None
+                        for body in [self._account_json(account)]]
+        if text is not None:
+            results = [r for r in results if text in json.dumps(r).lower()]
+        return self.page(f"{match[1]}:resources:{sorted(types)}:{location}:{text}", results, request, "results",
+                         _PAGE, _MAX)
+
+    def _account_json(self, account: ServiceAccount) -> JSON:
+        """A service account as searchAllResources lists it: named by its unique ID, its email among the
+        additional attributes (which a free-text query matches)."""
+        project = self.estate.resolve(f"projects/{account.project_id}")
+        body: JSON = {"name": f"//iam.googleapis.com/projects/{account.project_id}/serviceAccounts/"
+                              f"{account.unique_id}",
+                      "assetType": ACCOUNT_TYPE, "project": project, "displayName": account.email.split("@")[0],
+                      "additionalAttributes": {"email": account.email, "oauth2ClientId": account.unique_id},
+                      "parentFullResourceName": CRM + project,
+                      "parentAssetType": "cloudresourcemanager.googleapis.com/Project"}
+        ancestry = self.estate.ancestry(project)
+        folders = [n for n in ancestry if n.startswith("folders/")]
+        if folders:
+            body["folders"] = folders
+        organization = next((n for n in ancestry if n.startswith("organizations/")), None)
+        if organization:
+            body["organization"] = organization
+        return body
 
     def _resource_json(self, asset: Asset) -> JSON:
         ancestry = self.estate.ancestry(asset.project)
@@ -147,13 +176,15 @@ class AssetFake(GoogleApiFake):
         return response
 
 
-def _location_query(query: str) -> str | None:
+def _query(query: str) -> tuple[str | None, str | None]:
+    """(location, free text) of the queries this stand-in answers: `location:LOCATION` or a quoted `"text"`."""
     if not query:
-        return None
-    found = re.fullmatch(r"location:([a-z0-9-]+)", query.strip())
-    if found is None:
-        raise ApiError(400, "Invalid query: this stand-in answers `location:LOCATION` only.")
-    return found[1]
+        return None, None
+    if found := re.fullmatch(r"location:([a-z0-9-]+)", query.strip()):
+        return found[1], None
+    if found := re.fullmatch(r'"([^"]+)"', query.strip()):
+        return None, found[1].lower()
+    raise ApiError(400, "Invalid query: this stand-in answers `location:LOCATION` or a quoted free text only.")
 
 
 def _attached(estate: IamEstate, resource: str) -> list[str]:

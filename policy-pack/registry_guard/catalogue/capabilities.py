@@ -99,6 +99,12 @@ RELEVANT_PERMISSIONS: Final[frozenset[str]] = frozenset(
 )
 
 
+def permissions_for(kind: ResourceKind) -> frozenset[str]:
+    """Every permission some capability on a repository or bucket needs (what to ask an analyzer about)."""
+    needs = _AR_NEEDS if kind == "repository" else _GCS_NEEDS
+    return frozenset(p for alternatives in needs.values() for alternative in alternatives for p in alternative)
+
+
 def acl_permissions(shape: str, role: str) -> frozenset[str] | None:
     """The permissions an ACL entry grants; None when the shape and role are not an ACL's."""
     return _ACL_PERMISSIONS.get((shape, role))
