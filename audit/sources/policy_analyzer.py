@@ -143,7 +143,7 @@ class _Analyzer:
 
     def account(self, email: str) -> tuple[str, _Where] | None:
         """The Cloud Asset full name of the service account with this email and its project, or None when the
-        search does not find exactly one."""
+        search does not find exactly one whose email attribute it is."""
         try:
             results = list(self._call(lambda: self.client.search_all_resources(
                 request={"scope": self.scope, "asset_types": [ACCOUNT_TYPE], "query": f'"{email}"'},
@@ -151,10 +151,10 @@ class _Analyzer:
         except _READ_FAILURES as exc:
             self.state.errors.append(ScanError("policy-analyzer", f"service account {email}", _describe(exc)))
             return None
-        # The free-text query matches the email among the account's attributes; where the answer also names
-        # the email, only an exact match counts.
-        exact = [r for r in results if str(dict(r.additional_attributes or {}).get("email", "")).lower() == email]
-        found = exact or results
+        # The free-text query matches the email anywhere among an account's attributes: only an account whose
+        # email attribute is exactly this one counts. Should Google rename that attribute, no account is found
+        # and who may act as it is could not judge, never nobody.
+        found = [r for r in results if str(dict(r.additional_attributes or {}).get("email", "")).lower() == email]
         if len(found) != 1:
             return None
         name = found[0].name  # //iam.googleapis.com/projects/PROJECT_ID/serviceAccounts/...
