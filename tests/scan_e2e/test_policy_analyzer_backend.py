@@ -130,3 +130,15 @@ def test_policy_analyzer_needs_the_organization(org: Org, tmp_path: Path, capsys
     args = [a if a != "--organization" else "--folder" for a in org.args(tmp_path, "policy-analyzer")]
     assert main(args) == 2
     assert "needs --organization" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["local", "policy-analyzer"])
+def test_an_account_neither_backend_can_find_is_never_compliant(org: Org, tmp_path: Path, backend: str) -> None:
+    ghost = "ghost@ml-prod.iam.gserviceaccount.com"  # deleted, or in a project the audit cannot see
+    bindings = [binding("roles/artifactregistry.writer", [f"serviceAccount:{ghost}"])]
+    repo = "projects/ml-prod/locations/us-central1/repositories/models"
+    org.ar.estate.set_iam_policy(repo, bindings)
+    org.google.estate.set_policy(f"//artifactregistry.googleapis.com/{repo}", bindings)
+    rc, report = run_audit(org.args(tmp_path, backend), tmp_path)
+    assert rc == 3 and report["complete"] is False
+    assert any(ghost in u["reason"] for u in report["undetermined"] if u["resource"] == f"repository:{repo}")
