@@ -132,7 +132,10 @@ def _check(doc: dict[str, Any], signed: set[str], tags: int, with_signatures: bo
         raise RuntimeError(f"scan incomplete: {doc['errors'][:3]}")
     if doc["inventory"]["tags"] != tags:
         raise RuntimeError(f"scan inventoried {doc['inventory']['tags']} tags, not {tags}")
-    unsigned = {f["resource"].rsplit("@", 1)[-1] for f in doc["findings"] if f["rule_id"] == "release-signed"}
+    from registry_guard.catalogue.rule import all_rules
+
+    signing = {r.id for r in all_rules().values() if "signedReleases" in r.settings}  # the rule that verifies them
+    unsigned = {f["resource"].rsplit("@", 1)[-1] for f in doc["findings"] if f["rule_id"] in signing}
     verified = {r["digest"] for r in doc["releases"] if r["signed"]["status"] == "verified"}
     if with_signatures and (unsigned & signed or verified != signed or len(unsigned) + len(signed) != tags):
         raise RuntimeError(f"signature checks found {len(unsigned)} unsigned and verified {len(verified)} of "
