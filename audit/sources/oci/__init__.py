@@ -1,7 +1,7 @@
 """OCI Distribution source: lists repositories, tags and manifest digests of a registry, read-only.
 
 Why an in-house client: no Python library covers async + correct Link pagination + Google's
-tags/list `manifest` extension together (see shared/reference/local-components.md §5). The
+tags/list `manifest` extension (digests and tags of every image in one listing) together. The
 audit only sends GET and HEAD. Anything it could not read becomes a `ScanError` naming the
 repository or tag, so the report can say `complete: false` instead of skipping it silently.
 
