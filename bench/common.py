@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from localdev.peak_rss import run_measured
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 PYCACHE = ROOT / "bench" / "out" / "pycache"
@@ -138,20 +140,16 @@ class Run:
 
 def run_process(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
                 server_pid: int | None = None, ok_codes: Sequence[int] = (0,)) -> Run:
-    """Spawn, wait with wait4 (this child's own rusage: peak RSS of exactly this process), time it."""
+    """Spawn under the measuring launcher (the child's own peak RSS, CPU and wall time, see
+    `localdev.peak_rss`), and note what the server and the machine spent meanwhile."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         server_before = cpu_seconds_of(server_pid)
         busy0, total0 = busy_cores()
-        started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=dict(env) if env is not None else None, cwd=cwd or ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
+        usage = run_measured(argv, env=env, cwd=cwd or ROOT, stdout=out, stderr=err)
         busy1, total1 = busy_cores()
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        run = Run(list(argv), wall, proc.returncode, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024,
+        run = Run(list(argv), usage.wall, usage.returncode, usage.user, usage.sys, usage.peak_rss_kib / 1024,
                   out.read().decode(errors="replace"), err.read().decode(errors="replace"),
                   cpu_seconds_of(server_pid) - server_before,
                   (busy1 - busy0) / max(1.0, total1 - total0) * (os.cpu_count() or 1))

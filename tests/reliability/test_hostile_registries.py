@@ -9,10 +9,7 @@ import asyncio
 import base64
 import json
 import math
-import os
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +36,7 @@ from localdev.hostile_registry import (
     slow_clock,
     tags_pages,
 )
+from localdev.peak_rss import run_measured
 
 SECRET = "static-registry-secret-0123456789abcdef"
 BASIC = base64.b64encode(f"oauth2accesstoken:{SECRET}".encode()).decode()
@@ -189,22 +187,18 @@ def test_a_gzip_bomb_is_cut_off_and_the_scan_process_stays_small(tmp_path: Path)
     out.mkdir()
     with HostileRegistry(gzip_bomb(body)) as registry, (tmp_path / "stdout").open("w+") as stdout, \
             (tmp_path / "stderr").open("w+") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "audit", "scan", "--registry", registry.url, "--quiet",
-                                 "--output", str(out)], cwd=REPO_ROOT, env=audit_env(), stdout=stdout,
-                                stderr=stderr, stdin=subprocess.DEVNULL)
-        watchdog = threading.Timer(120, proc.kill)
-        watchdog.start()
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4: the child's own peak RSS, not the test process's
-        watchdog.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        # Through the launcher: the scan's own peak, not the test runner's carried across fork and exec.
+        usage = run_measured([sys.executable, "-m", "audit", "scan", "--registry", registry.url, "--quiet",
+                              "--output", str(out)], cwd=REPO_ROOT, env=audit_env(), stdout=stdout,
+                             stderr=stderr, timeout=120)
         stdout.seek(0)
         stderr.seek(0)
-        run = CliRun(proc.returncode, stdout.read(), stderr.read(), out)
+        run = CliRun(usage.returncode, stdout.read(), stderr.read(), out)
     run.assert_clean_exit()
     assert run.rc == 3
     (error,) = run.report["errors"]
     assert "over the limit of 32 MiB" in error["message"]
-    assert usage.ru_maxrss < 400 * 1024, f"peak RSS {usage.ru_maxrss // 1024} MB"  # KiB on Linux
+    assert usage.peak_rss_kib < 400 * 1024, f"peak RSS {usage.peak_rss_kib // 1024} MB"
 
 
 # --- 10. nested JSON, odd tokens, endless pages, slow pages, Retry-After -------------------------------------
