@@ -31,7 +31,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import iam_admin_v1, resourcemanager_v3
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import json_format
-from registry_guard.catalogue.access_model import AccessContext, RoleDefinition
+from registry_guard.catalogue.access_model import NOT_FOLLOWED, AccessContext, RoleDefinition
 from registry_guard.catalogue.capabilities import (
     RELEVANT_PERMISSIONS,
     acl_permissions,
@@ -52,7 +52,7 @@ IAM_POLICY_VERSION: Final = 3
 DEFAULT_IAM_ENDPOINT: Final = "https://iam.googleapis.com"
 BASIS: Final = ("the IAM of each repository and bucket, of its project and of every folder and the organization "
                 "above it (Resource Manager), the roles they name (IAM roles API), and who may act as the service "
-                "accounts that hold access (their IAM policies and their projects', one hop)")
+                "accounts that hold access (their IAM policies and their projects', one hop). " + NOT_FOLLOWED)
 _T = TypeVar("_T")
 
 

@@ -31,7 +31,7 @@ from typing import Any, Final
 from google.api_core import exceptions as gexc
 from google.auth.credentials import Credentials
 from google.cloud import asset_v1
-from registry_guard.catalogue.access_model import Access, AccessPath, EffectiveAccess, Hop, NotJudged
+from registry_guard.catalogue.access_model import NOT_FOLLOWED, Access, AccessPath, EffectiveAccess, Hop, NotJudged
 from registry_guard.catalogue.capabilities import (
     ACTING_PERMISSIONS,
     ANCESTOR_SET_IAM,
@@ -58,7 +58,8 @@ ACCOUNT_TYPE: Final = "iam.googleapis.com/ServiceAccount"
 _ACL_SHAPES: Final = frozenset({"bucket-acl", "default-object-acl", "object-acl"})
 BASIS: Final = ("Policy Analyzer (Cloud Asset Inventory analyzeIamPolicy) over the organization: who holds each "
                 "permission a capability needs on each repository and bucket, on each project, folder and the "
-                "organization above it, and on each service account that has access (one hop of impersonation)")
+                "organization above it, and on each service account that has access (one hop of impersonation). "
+                + NOT_FOLLOWED)
 
 
 class AnalyzerUnavailable(Exception):

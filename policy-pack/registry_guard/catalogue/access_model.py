@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from .capabilities import Capability
 from .model import Condition, GrantShape, ResourceRef, Unknown
+
+# What neither backend follows, said with every access matrix so that it claims no more than was computed:
+# a group is a principal of its own, deny policies and principal access boundaries can only take access away
+# (so what they remove is still shown), and a chain of service accounts is cut after one hop (so whoever
+# may act as an account that itself acts as another is not shown).
+NOT_FOLLOWED: Final = ("Not followed: group members (a group is shown as the group), deny policies and principal "
+                       "access boundaries (access they remove is still shown), and impersonation beyond one hop "
+                       "(whoever may act as an account that may act as another is not shown).")
 
 
 @dataclass(frozen=True)
