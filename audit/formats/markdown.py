@@ -103,7 +103,8 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], budget: int, noun: str) -> str:
+def budget_table(header: Sequence[str], rows: Sequence[Sequence[str]], budget: int, noun: str) -> str:
+    """A Markdown table of as many rows as fit in `budget` characters, then how many were left out."""
     lines = [_row(header), "|" + "|".join(":---" for _ in header) + "|"]
     used = sum(len(line) + 1 for line in lines)
     note_room = 200
@@ -116,11 +117,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], budget: int, no
         used += len(line) + 1
         shown += 1
     if shown < len(rows):
-        lines += ["", _not_shown(len(rows) - shown, noun)]
+        lines += ["", not_shown(len(rows) - shown, noun)]
     return "\n".join(lines)
 
 
-def _not_shown(count: int, noun: str) -> str:
+def not_shown(count: int, noun: str) -> str:
     return f"_… {count} more {noun} not shown here (GitHub comment size limit); see the full report._"
 
 
@@ -282,7 +283,7 @@ def _sections(groups: Mapping[str, Sequence[ReportFinding]], budget: int, option
                 left -= len(line) + 1
                 shown += 1
             if shown < len(groups[rule_id]):
-                section += ["", _not_shown(len(groups[rule_id]) - shown, "findings")]
+                section += ["", not_shown(len(groups[rule_id]) - shown, "findings")]
             section.append("")
         section.append("</details>")
         parts.append("\n".join(section))
@@ -301,12 +302,12 @@ def render(report: Report, max_chars: int = MAX_CHARS, *, options: RenderOptions
         rows = [[WAIVER_STATUS.get(w.status, escape(w.status)), code(w.rule_id), code(w.resource),
                  escape(w.owner), escape(w.expires), str(w.matched), escape(w.justification)]
                 for w in report.waivers]
-        side.append("### Waivers\n\n" + _table(
+        side.append("### Waivers\n\n" + budget_table(
             ["Status", "Rule", "Resource", "Owner", "Expires", "Matched", "Justification"], rows, 10_000, "waivers"))
     if report.resolved:
         rows = [[f"{SEVERITY_ICON.get(f.severity, '')} {escape(f.severity)}", code(f.rule_id),
                  code(f.resource), escape(f.message)] for f in report.resolved]
-        side.append(f"### ✅ Resolved since the previous scan ({len(report.resolved)})\n\n" + _table(
+        side.append(f"### ✅ Resolved since the previous scan ({len(report.resolved)})\n\n" + budget_table(
             ["Severity", "Rule", "Resource", "Was"], rows, 8_000, "resolved findings"))
     if report.access:
         from .access_markdown import section
@@ -318,7 +319,7 @@ def render(report: Report, max_chars: int = MAX_CHARS, *, options: RenderOptions
         side.append(release_section(report, 12_000))
     if report.undetermined:
         rows = [[code(u.rule_id), code(u.resource), escape(u.reason)] for u in report.undetermined]
-        side.append(f"### Undetermined ({len(report.undetermined)})\n\n" + _table(
+        side.append(f"### Undetermined ({len(report.undetermined)})\n\n" + budget_table(
             ["Rule", "Resource", "Why"], rows, 5_000, "undetermined checks"))
 
     if report.findings:

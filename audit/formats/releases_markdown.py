@@ -7,7 +7,7 @@ from collections import Counter
 
 from ..release_table import attention
 from ..report import Report
-from .markdown import _table, code, escape
+from .markdown import budget_table, code, escape
 
 _ICON = {"verified": "✅", "failed": "❌", "missing": "❌", "not judged": "⚠️", "present": "·", "none": "·"}
 _KINDS = (("signed", "Signed"), ("provenance", "Provenance"), ("sbom", "SBOM"))
@@ -28,7 +28,7 @@ def section(report: Report, budget: int) -> str:
     counts = {key: Counter(str(r[key]["status"]) for r in rows) for key, _ in _KINDS}
     facts = "; ".join(f"{title}: " + ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts[key].items()))
                       for key, title in _KINDS)
-    table = _table(["Release", "Digest", "Signed", "Provenance", "SBOM"],
+    table = budget_table(["Release", "Digest", "Signed", "Provenance", "SBOM"],
                    [[code(f"{r['repository']}/{r['package']}:{', '.join(r['tags'])}", 200), code(r["digest"], 80),
                      _cell(r["signed"]), _cell(r["provenance"]), _cell(r["sbom"])]
                     for r in sorted(rows, key=attention)], budget - len(facts) - 100, "released versions")

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
-import requests
-from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
 from google.api_core.client_options import ClientOptions
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import artifactregistry_v1
 from google.iam.v1 import iam_policy_pb2, policy_pb2
-from google.protobuf import duration_pb2, json_format
+from google.protobuf import duration_pb2
 from registry_guard.catalogue.model import (
     CleanupCondition,
     CleanupPolicy,
@@ -48,6 +46,7 @@ from registry_guard.catalogue.names import is_repository_id
 from audit.errors import ScanError
 from audit.progress import work
 from audit.sharding import in_shard
+from audit.sources.google_calls import READ_FAILURES, PagingLoopError, describe_failure, read_retry
 from audit.sources.source import ReportTarget, SourceRead
 from audit.sources.supply_chain import cosign_tag, is_supply_chain_tag, referrer_kind
 from audit.sources.urls import is_loopback_host
@@ -59,7 +58,6 @@ IAM_POLICY_VERSION: Final = 3  # the only version that returns conditional bindi
 _Repo = artifactregistry_v1.Repository
 _DURATION_RE: Final = re.compile(r"(-)?([0-9]+)(?:\.([0-9]{1,9}))?s")
 _MAX_DURATION_SECONDS: Final = 315_576_000_000  # google.protobuf.Duration's range (10,000 years)
-_MESSAGE_LIMIT: Final = 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,100 +108,6 @@ def protobuf_duration_seconds(value: duration_pb2.Duration | str) -> float:
     if isinstance(value, str):
         return parse_protobuf_duration(value)
     return float(value.seconds + value.nanos / 1e9)
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors: what was not read, and why, with nothing secret in it
-# ---------------------------------------------------------------------------------------------
-
-_REDACTIONS: Final = (
-    # A URL's query can hold page tokens (and, with some clients, keys): drop it whole.
-    (re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*?(?=:\s|[\s'\"]|$)"), r"\1"),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer ***"),
-    (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "***"),
-    (
-        re.compile(
-            r"(?i)\b(page_?token|access_?token|token|api_?key|key|password|secret)"
-            r"([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;]+"
-        ),
-        r"\1\2***",
-    ),
-)
-_FILE_PATH: Final = re.compile(r"(?<![\w:/])/[^\s'\"]+")
-_METHOD_URL_PREFIX: Final = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) \S+: ")
-
-
-def _scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
-
-
-def _describe(exc: BaseException, secrets: Iterable[str] = ()) -> str:
-    """Why a call failed, in words safe to put in a report."""
-    if isinstance(exc, gexc.RetryError):
-        cause = exc.cause
-        why = _describe(cause, secrets) if cause is not None else "no response"
-        return f"still failing when the retry deadline ran out: {why}"
-    if isinstance(exc, gexc.GoogleAPICallError):
-        status = exc.code if exc.code is not None else "?"
-        # api_core prefixes "GET <url>: "; the URL adds nothing but a place for tokens to leak.
-        message = _METHOD_URL_PREFIX.sub("", str(exc.message or ""))
-        return _scrub(f"{type(exc).__name__} ({status}): {message}", secrets)
-    if isinstance(exc, PagingLoopError):
-        return str(exc)
-    if isinstance(exc, json_format.ParseError):
-        return "the response was not valid Artifact Registry JSON"
-    if isinstance(exc, requests.RequestException):
-        return _scrub(f"{type(exc).__name__}: connection to the endpoint failed", secrets)
-    if isinstance(exc, auth_exceptions.DefaultCredentialsError):
-        # google-auth's own words say how to set credentials up; they hold a file name at most, never a secret.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no Application Default Credentials"
-        first = _FILE_PATH.sub("<file>", first)  # a machine path is nobody's business in a report
-        return _scrub(f"no Google credentials: {first}", secrets)
-    if isinstance(exc, auth_exceptions.GoogleAuthError):
-        return f"{type(exc).__name__}: credentials could not be obtained or refreshed"
-    return _scrub(f"{type(exc).__name__}: {exc}", secrets)
-
-
-class PagingLoopError(RuntimeError):
-    """A list call's next page token came back again."""
-
-
-# What is worth retrying: the server said "later" or failed, or the connection dropped or stalled.
-# Every call here is a read, so repeating one is always safe.
-_TRANSIENT: Final = (
-    gexc.TooManyRequests,
-    gexc.ServiceUnavailable,
-    gexc.InternalServerError,
-    gexc.BadGateway,
-    gexc.GatewayTimeout,
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,  # the connection dropped in the middle of the body
-)
-# Exceptions a call may raise that mean "not read", never "crash the audit".
-_READ_FAILURES: Final = (
-    gexc.GoogleAPIError,
-    json_format.ParseError,
-    requests.RequestException,
-    auth_exceptions.GoogleAuthError,
-    ValueError,  # e.g. an out-of-range Duration / Timestamp in a response
-    PagingLoopError,
-)
-
-
-def _retry(deadline: float) -> gretry.Retry:
-    return gretry.Retry(
-        predicate=gretry.if_exception_type(*_TRANSIENT),
-        initial=0.2,
-        maximum=5.0,
-        multiplier=2.0,
-        timeout=deadline,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,7 +289,7 @@ class _Scan:
         self.secrets: set[str] = set()  # page tokens seen: scrubbed from any message
 
     def error(self, target: str, what: str, exc: BaseException | None = None) -> None:
-        message = f"{what}: {_describe(exc, self.secrets)}" if exc is not None else what
+        message = f"{what}: {describe_failure(exc, self.secrets)}" if exc is not None else what
         self.errors.append(ScanError(SOURCE, target, message))
 
     def pages_of(self, pager: Any) -> Iterator[Any]:
@@ -413,7 +317,7 @@ class _Scan:
                     read += 1
                     if in_shard(repo.name, shard):
                         yield repo
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.error(
                 self.parent, f"repositories not listed completely ({read} read before the failure)", exc
             )
@@ -424,14 +328,14 @@ class _Scan:
                 yield self.client.get_repository(
                     request={"name": name}, retry=self.retry, timeout=self.timeout
                 )
-            except _READ_FAILURES as exc:
+            except READ_FAILURES as exc:
                 self.error(name, "repository not read (settings, IAM policy and images unknown)", exc)
 
     def read(self, repo: artifactregistry_v1.Repository, call: str) -> None:
         work().found("repositories")  # listed one by one: the total grows as the pages arrive
         try:
             repository = _repository(repo, call)
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.error(repo.name, "repository settings not understood (IAM policy and images not read)", exc)
             work().done("repositories")
             return
@@ -447,7 +351,7 @@ class _Scan:
         request.options.requested_policy_version = IAM_POLICY_VERSION
         try:
             policy = self.client.get_iam_policy(request=request, retry=self.retry, timeout=self.timeout)
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.error(ref.name, "IAM policy not read", exc)
             return
         if not policy.etag:
@@ -490,7 +394,7 @@ class _Scan:
                     read += 1
                     self.images.append(image)
                     work().done("tags", len(image.tags))  # a page carries its images' tags
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.error(
                 ref.name,
                 f"docker images not read completely ({read} read on {pages} pages before the failure)",
@@ -516,7 +420,7 @@ class _Scan:
                     own, target = _version_of(ref.name, pb.oci_version_name), _version_of(ref.name, pb.target)
                     if own is not None and target is not None and own[0] == target[0]:
                         subjects[own] = (target[1], pb.type_, dict(pb.annotations))
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.error(ref.name, "attachments not listed: the OCI 1.1 referrers in this repository (signatures, "
                        "attestations, SBOMs) could not be tied to the images they refer to", exc)
             listed = False
@@ -613,9 +517,9 @@ def scan_artifact_registry(
     try:
         client = make_client(endpoint, credentials)
     except auth_exceptions.DefaultCredentialsError as exc:  # no ADC: fail closed, say so
-        error = ScanError(SOURCE, parent, f"nothing read: {_describe(exc)}")
+        error = ScanError(SOURCE, parent, f"nothing read: {describe_failure(exc)}")
         return ArtifactRegistryScan(RegistryState(observed_at=observed_at), (error,), 0, 0, 0)
-    scan = _Scan(client, parent, page_size, _retry(retry_deadline), timeout)
+    scan = _Scan(client, parent, page_size, read_retry(retry_deadline), timeout)
     try:
         if names is None:
             for repo in scan.listed_repositories(shard):

@@ -23,9 +23,9 @@ from google.cloud.location import locations_pb2
 from registry_guard.catalogue.container_registry import container_registry_of_bucket
 
 from audit.errors import ScanError
-from audit.sources.artifact_registry import _READ_FAILURES, _describe, _retry
 from audit.sources.artifact_registry import make_client as artifact_registry_client
 from audit.sources.google_access import client_options
+from audit.sources.google_calls import READ_FAILURES, describe_failure, read_retry
 
 ALL_LOCATIONS: Final = "all"
 REPOSITORY_TYPE: Final = "artifactregistry.googleapis.com/Repository"
@@ -87,7 +87,7 @@ class _Discoverer:
         self.ar = artifact_registry_client(artifact_registry_endpoint, credentials)
         self.credentials = credentials
         self.timeout = timeout
-        self.retry = _retry(retry_deadline)
+        self.retry = read_retry(retry_deadline)
         self.found = Discovery()
 
     def close(self) -> None:
@@ -121,8 +121,8 @@ class _Discoverer:
                     bucket = result.name.rsplit("/", 1)[-1]
                     if container_registry_of_bucket(bucket) is not None:
                         buckets.append(bucket)
-        except _READ_FAILURES as exc:
-            return _describe(exc)
+        except READ_FAILURES as exc:
+            return describe_failure(exc)
         for key, repositories in registries.items():
             self.found.registries.setdefault(key, [])
             existing = self.found.registries[key]
@@ -146,9 +146,9 @@ class _Discoverer:
                     yield project.project_id
                 pending += [f.name for f in self._call(lambda p=parent: self.folders.list_folders(  # type: ignore[misc]
                     request={"parent": p}, retry=self.retry, timeout=self.timeout))]
-            except _READ_FAILURES as exc:
+            except READ_FAILURES as exc:
                 self.found.errors.append(ScanError("discovery", parent, f"projects and folders under it not listed "
-                                                                         f"completely: {_describe(exc)}"))
+                                                                         f"completely: {describe_failure(exc)}"))
 
     def project_locations(self, project: str) -> list[str]:
         if not self.every_location:
@@ -164,9 +164,9 @@ class _Discoverer:
                 token = response.next_page_token
                 if not token:
                     return locations
-        except _READ_FAILURES as exc:
+        except READ_FAILURES as exc:
             self.found.errors.append(ScanError("discovery", f"projects/{project}",
-                                               f"Artifact Registry locations not listed: {_describe(exc)}"))
+                                               f"Artifact Registry locations not listed: {describe_failure(exc)}"))
             return locations
 
     def project_buckets(self, project: str) -> list[str]:
@@ -175,9 +175,9 @@ class _Discoverer:
         try:
             client = storage.Client(project=project, credentials=self.credentials)
             names = [b.name for b in self._call(lambda: list(client.list_buckets(timeout=self.timeout)))]
-        except (*_READ_FAILURES, gexc.GoogleAPIError) as exc:
+        except (*READ_FAILURES, gexc.GoogleAPIError) as exc:
             self.found.errors.append(ScanError("discovery", f"projects/{project}",
-                                               f"Cloud Storage buckets not listed: {_describe(exc)}"))
+                                               f"Cloud Storage buckets not listed: {describe_failure(exc)}"))
             return []
         return [n for n in names if container_registry_of_bucket(n) is not None]
 

@@ -44,7 +44,7 @@ from registry_guard.catalogue.model import UNKNOWN, Condition, Grant, RegistrySt
 from registry_guard.catalogue.principals import parse_member
 
 from audit.errors import ScanError
-from audit.sources.artifact_registry import _READ_FAILURES, _describe, _retry
+from audit.sources.google_calls import READ_FAILURES, describe_failure, read_retry
 from audit.sources.source import ReportTarget, SourceRead
 from audit.sources.urls import is_loopback_host
 
@@ -173,7 +173,7 @@ class _Reader:
         self.organizations = resourcemanager_v3.OrganizationsClient(transport="rest", credentials=creds,
                                                                     client_options=options)
         self.iam = IamRest(iam_endpoint, credentials, timeout)
-        self.retry = _retry(retry_deadline)
+        self.retry = read_retry(retry_deadline)
         self.timeout = timeout
         self.workers = max(1, workers)
         self.read = _Read()
@@ -190,8 +190,8 @@ class _Reader:
     def _try(self, call: Callable[[], Any]) -> _Outcome:
         try:
             return _Outcome(self.retry(call)())
-        except _READ_FAILURES as exc:
-            return _Outcome(why=_describe(exc), failure=exc)
+        except READ_FAILURES as exc:
+            return _Outcome(why=describe_failure(exc), failure=exc)
 
     def _each(self, items: list[_T], call: Callable[[_T], Any]) -> list[tuple[_T, _Outcome]]:
         if len(items) <= 1 or self.workers == 1:
@@ -342,7 +342,7 @@ def read_effective_access(state: RegistryState, *, resource_manager_endpoint: st
         reader = _Reader(resource_manager_endpoint=resource_manager_endpoint, iam_endpoint=iam_endpoint,
                          credentials=credentials, timeout=timeout, retry_deadline=retry_deadline, workers=workers)
     except auth_exceptions.DefaultCredentialsError as exc:
-        error = ScanError("resource-manager", "effective access", f"nothing read: {_describe(exc)}")
+        error = ScanError("resource-manager", "effective access", f"nothing read: {describe_failure(exc)}")
         return _result(state, _Read(errors=[error]), failed=True)
     try:
         resources = [*(r.ref for r in state.repositories), *(b.ref for b in state.buckets if b.is_container_registry)]

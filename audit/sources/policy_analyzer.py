@@ -47,8 +47,8 @@ from registry_guard.catalogue.model import Condition, RegistryState, ResourceRef
 from registry_guard.catalogue.principals import parse_member
 
 from audit.errors import ScanError
-from audit.sources.artifact_registry import _READ_FAILURES, _describe, _retry
 from audit.sources.google_access import client_options
+from audit.sources.google_calls import READ_FAILURES, describe_failure, read_retry
 from audit.sources.source import ReportTarget, SourceRead
 
 CRM: Final = "//cloudresourcemanager.googleapis.com/"
@@ -113,7 +113,7 @@ class _Analyzer:
         self.client = asset_v1.AssetServiceClient(transport="rest", credentials=creds, client_options=options)
         self.scope = f"organizations/{organization.removeprefix('organizations/')}"
         self.timeout = timeout
-        self.retry = _retry(retry_deadline)
+        self.retry = read_retry(retry_deadline)
         self.state = _State()
         self.cache: dict[tuple[str, frozenset[str]], list[_Binding] | str] = {}
 
@@ -139,7 +139,7 @@ class _Analyzer:
                 project_id = result.name.split("/")[4] if result.asset_type == REPOSITORY_TYPE else number
                 out[result.name] = _Where(project_id, number, tuple(result.folders), result.organization or None)
         except (gexc.Forbidden, gexc.PermissionDenied) as exc:
-            raise AnalyzerUnavailable(_describe(exc)) from None
+            raise AnalyzerUnavailable(describe_failure(exc)) from None
         return out
 
     def account(self, email: str) -> tuple[str, _Where] | None:
@@ -149,8 +149,8 @@ class _Analyzer:
             results = list(self._call(lambda: self.client.search_all_resources(
                 request={"scope": self.scope, "asset_types": [ACCOUNT_TYPE], "query": f'"{email}"'},
                 retry=self.retry, timeout=self.timeout)))
-        except _READ_FAILURES as exc:
-            self.state.errors.append(ScanError("policy-analyzer", f"service account {email}", _describe(exc)))
+        except READ_FAILURES as exc:
+            self.state.errors.append(ScanError("policy-analyzer", f"service account {email}", describe_failure(exc)))
             return None
         # The free-text query matches the email anywhere among an account's attributes: only an account whose
         # email attribute is exactly this one counts. Should Google rename that attribute, no account is found
@@ -173,9 +173,9 @@ class _Analyzer:
                 "scope": self.scope, "resource_selector": {"full_resource_name": resource},
                 "access_selector": {"permissions": sorted(permissions)}}}, retry=self.retry, timeout=self.timeout))
         except (gexc.Forbidden, gexc.PermissionDenied) as exc:
-            raise AnalyzerUnavailable(_describe(exc)) from None
-        except _READ_FAILURES as exc:
-            why = _describe(exc)
+            raise AnalyzerUnavailable(describe_failure(exc)) from None
+        except READ_FAILURES as exc:
+            why = describe_failure(exc)
             self.state.errors.append(ScanError("policy-analyzer", resource, why))
             self.cache[key] = f"Policy Analyzer did not answer for {resource} ({why})"
             return self.cache[key]

@@ -41,12 +41,12 @@ from registry_guard.catalogue.model import (
 from audit.errors import ScanError
 from audit.sources.artifact_registry import (
     ArtifactRegistryScan,
-    _describe,
     make_client,
     parse_protobuf_duration,
     protobuf_duration_seconds,
     scan_artifact_registry,
 )
+from audit.sources.google_calls import describe_failure
 from localdev.artifact_registry import (
     ArtifactRegistryFake,
     FakeEstate,
@@ -457,7 +457,7 @@ def test_error_messages_never_carry_tokens() -> None:
         "GET http://127.0.0.1:1/v1/x/dockerImages?pageSize=1000&pageToken=SECRETPAGE: "
         "Authorization: Bearer ya29.abc-def rejected; access_token=xyz"
     )
-    text = _describe(gexc.RetryError("deadline", exc), secrets={"SECRETPAGE"})  # type: ignore[no-untyped-call]
+    text = describe_failure(gexc.RetryError("deadline", exc), secrets={"SECRETPAGE"})  # type: ignore[no-untyped-call]
     for secret in ("SECRETPAGE", "ya29.abc-def", "xyz", "pageToken="):
         assert secret not in text
     assert "ServiceUnavailable (503)" in text
