@@ -34,12 +34,17 @@ def _schema_problem(value: Any, schema: dict[str, Any]) -> str | None:
         return None
     error = errors[0]
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-    said = {
-        "type": f"must be of type {error.validator_value}",
-        "pattern": f"must match {error.validator_value}",
-        "minLength": "must not be empty",
-        "enum": f"must be one of {', '.join(map(str, error.validator_value))}",
-    }.get(str(error.validator), f"fails the pack's schema ({error.validator})")
+    rule, wanted = str(error.validator), error.validator_value
+    if rule == "type":
+        said = f"must be of type {wanted}"
+    elif rule == "pattern":
+        said = f"must match {wanted}"
+    elif rule == "minLength":
+        said = "must not be empty" if wanted == 1 else f"must be at least {wanted} characters"
+    elif rule == "enum":
+        said = f"must be one of {', '.join(map(str, wanted))}"
+    else:
+        said = f"fails the pack's schema ({rule})"
     return f"{where or '(value)'} {said}"
 
 

@@ -123,6 +123,7 @@ def scratch() -> Iterator[Path]:
 @given(text=_yaml_or_json_texts(), suffix=st.sampled_from([".yaml", ".json"]))
 @example(text="allowedAdmins: !!python/object:os.system x", suffix=".yaml")
 @example(text="versionTagPattern: '(['", suffix=".yaml")
+@example(text='{"versionTagPattern":""}', suffix=".yaml")  # a minLength error was once a TypeError
 def test_settings_loader(scratch: Path, text: str, suffix: str) -> None:
     path = scratch / f"settings{suffix}"
     path.write_text(text, encoding="utf-8")
