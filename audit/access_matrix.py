@@ -40,10 +40,14 @@ def describe_path(path: Any) -> str:
     text = f"{path['role']} on {where(path['where'], path['target'])}"
     if path.get("condition"):
         text += f" if {path['condition'].get('title') or path['condition']['expression']}"
-    hop = path.get("through")
-    if not hop:
+    hops = [path["through"], *path.get("then", ())] if path.get("through") else []
+    if not hops:
         return text
-    acting = f"{hop['role']} on {where(hop['where'], hop['target'])}"
-    if hop.get("condition"):
-        acting += f" if {hop['condition'].get('title') or hop['condition']['expression']}"
-    return f"acting as {hop['service_account']} ({acting}), which holds {text}"
+
+    def acting(hop: Any) -> str:
+        how = f"{hop['role']} on {where(hop['where'], hop['target'])}"
+        if hop.get("condition"):
+            how += f" if {hop['condition'].get('title') or hop['condition']['expression']}"
+        return f"as {hop['service_account']} ({how})"
+
+    return f"acting {', which may act '.join(acting(hop) for hop in hops)}, which holds {text}"

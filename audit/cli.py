@@ -165,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--effective-access", nargs="?", const="local", choices=("local", "policy-analyzer"),
                       metavar="BACKEND",
                       help="judge who can pull, push, move tags, delete versions and change IAM through the project, "
-                           "its folders and organization and one hop of service account impersonation, not only "
+                           "its folders and organization and chains of service account impersonation, not only "
                            "the repository's and bucket's own IAM. BACKEND local (default) reads Resource Manager "
                            "and IAM; policy-analyzer asks Cloud Asset's Policy Analyzer (with --organization; the "
                            "local backend where the caller may not use it)")

@@ -17,11 +17,15 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
+def _hops(path: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [path["through"], *path.get("then", ())] if path.get("through") else []
+
+
 def _cell(capability: str, paths: list[Mapping[str, Any]] | None) -> str:
     if not paths:
         return f'<td class="cap no" data-capability="{_e(capability)}"><span class="muted">·</span></td>'
     described = [describe_path(p) for p in paths]
-    conditional = any(p.get("condition") or (p.get("through") or {}).get("condition") for p in paths)
+    conditional = any(p.get("condition") or any(hop.get("condition") for hop in _hops(p)) for p in paths)
     items = "".join(f"<li>{_e(d)}</li>" for d in described)
     mark = "✓*" if conditional else "✓"
     note = '<p class="small muted">* under an IAM condition, which does not make it safe</p>' if conditional else ""

@@ -8,7 +8,8 @@ Given what the other sources read (repositories, Container Registry buckets and 
 * through IAM (REST, parsed with `google-cloud-iam`'s own message types: its IAM admin client speaks only
   gRPC): every role those policies name (roles.get, once per role per scan), and the IAM policy of every
   customer-managed service account that holds access to the registry (serviceAccounts.getIamPolicy), with its
-  own project's ancestry and policies (project-level impersonation roles).
+  own project's ancestry and policies (project-level impersonation roles); then the same for each service
+  account that may act as one of those, and so on along chains of up to `MAX_HOPS` accounts.
 
 A predefined role the roles API does not answer is read from the bundled snapshot (`catalogue/
 predefined_roles.json`), and the report says so; a custom role has no fallback. Whatever could not be read is
@@ -31,10 +32,11 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import iam_admin_v1, resourcemanager_v3
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import json_format
-from registry_guard.catalogue.access_model import NOT_FOLLOWED, AccessContext, RoleDefinition
+from registry_guard.catalogue.access_model import MAX_HOPS, NOT_FOLLOWED, AccessContext, RoleDefinition
 from registry_guard.catalogue.capabilities import (
     RELEVANT_PERMISSIONS,
     acl_permissions,
+    can_act_as,
     capabilities_of,
     is_predefined_role,
     predefined_roles,
@@ -52,7 +54,8 @@ IAM_POLICY_VERSION: Final = 3
 DEFAULT_IAM_ENDPOINT: Final = "https://iam.googleapis.com"
 BASIS: Final = ("the IAM of each repository and bucket, of its project and of every folder and the organization "
                 "above it (Resource Manager), the roles they name (IAM roles API), and who may act as the service "
-                "accounts that hold access (their IAM policies and their projects', one hop). " + NOT_FOLLOWED)
+                "accounts that hold access and as the accounts that may act as those, along chains of up to "
+                f"{MAX_HOPS} accounts (their IAM policies and their projects'). " + NOT_FOLLOWED)
 _T = TypeVar("_T")
 
 
@@ -319,6 +322,36 @@ class _Reader:
                     or "resourcemanager.folders.setIamPolicy" in definition.permissions
                     or "resourcemanager.organizations.setIamPolicy" in definition.permissions)
 
+    def may_act(self, grant: Grant) -> bool:
+        """Might this grant let its member act as a service account? (Unknown roles: yes.)"""
+        if is_unknown(grant.role):
+            return True
+        if grant.role.startswith("acl:"):
+            return False
+        definition = self.read.roles.get(grant.role)
+        return definition is None or is_unknown(definition.permissions) or can_act_as(definition.permissions)
+
+    def actors(self, accounts: Iterable[str]) -> set[str]:
+        """The customer-managed service accounts that may act as one of `accounts` (by a grant on the account,
+        or on its project or anything above it)."""
+        context = AccessContext(project_ids=self.read.project_ids)
+        places: set[ResourceRef] = set()
+        for email in accounts:
+            places.add(ResourceRef("service-account", email))
+            home = account_project(email, context)
+            node = ResourceRef("project", home) if home is not None else None
+            while node is not None and node not in places:
+                places.add(node)
+                node = self.read.parents.get(node)
+        found: set[str] = set()
+        for grant in self.read.grants:
+            if grant.target not in places or is_unknown(grant.member):
+                continue
+            principal = parse_member(grant.member)
+            if principal.kind == "serviceAccount" and not is_google_managed(principal.value) and self.may_act(grant):
+                found.add(principal.value.lower())
+        return found
+
     def accounts(self, emails: list[str]) -> None:
         for email, got in self._each(emails, self.iam.service_account_policy):
             ref = ResourceRef("service-account", email)
@@ -348,14 +381,21 @@ def read_effective_access(state: RegistryState, *, resource_manager_endpoint: st
         resources = [*(r.ref for r in state.repositories), *(b.ref for b in state.buckets if b.is_container_registry)]
         reader.chains(p for r in resources if (p := project_of(r)) is not None)
         reader.roles([*state.grants, *reader.read.grants])
-        accounts = sorted({parse_member(str(g.member)).value for g in (*state.grants, *reader.read.grants)
-                           if not is_unknown(g.member) and g.target.kind != "service-account"
-                           and parse_member(g.member).kind == "serviceAccount" and reader.holds_access(g)
-                           and not is_google_managed(parse_member(g.member).value)})
-        reader.accounts(accounts)
-        context = AccessContext(project_ids=reader.read.project_ids)
-        reader.chains(home for email in accounts if (home := account_project(email, context)) is not None)
-        reader.roles(reader.read.grants)
+        todo = {parse_member(str(g.member)).value for g in (*state.grants, *reader.read.grants)
+                if not is_unknown(g.member) and g.target.kind != "service-account"
+                and parse_member(g.member).kind == "serviceAccount" and reader.holds_access(g)
+                and not is_google_managed(parse_member(g.member).value)}
+        done: set[str] = set()
+        for _ in range(MAX_HOPS):  # the accounts that hold access, then who may act as them, and so on
+            wanted = sorted(todo - done)
+            if not wanted:
+                break
+            reader.accounts(wanted)
+            context = AccessContext(project_ids=reader.read.project_ids)
+            reader.chains(home for email in wanted if (home := account_project(email, context)) is not None)
+            reader.roles(reader.read.grants)
+            done.update(wanted)
+            todo = reader.actors(done)
     finally:
         reader.close()
     return _result(state, reader.read)

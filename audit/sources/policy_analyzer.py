@@ -11,9 +11,11 @@ role, members and condition, and the permissions it grants there. So:
   setIamPolicy permission), with the ancestry from the resource's Cloud Asset search result;
 * a Container Registry bucket's ACL entries (Policy Analyzer reads IAM policies only) are taken as the audit
   read them, as the local backend takes them;
-* one hop of impersonation is asked the same way: each customer-managed service account that has a capability
-  is found in Cloud Asset by its email (a free-text search; the one ServiceAccount asset it matches), and who
-  holds a permission that acts as it (`capabilities.ACTING_PERMISSIONS`) on it or above it is asked.
+* impersonation is asked the same way: each customer-managed service account that has a capability is found
+  in Cloud Asset by its email (a free-text search; the one ServiceAccount asset it matches), and who holds a
+  permission that acts as it (`capabilities.ACTING_PERMISSIONS`) on it or above it is asked; then the same for
+  each service account among those, along chains of up to `MAX_HOPS` accounts (as the local backend follows
+  them: `effective_access.follow_impersonation`).
 
 Policy Analyzer sees only the policies inside its scope, so the scope is the organization. Whatever it could not
 answer (a result not fully explored, an account it cannot find, an error) leaves what depends on it unjudged. A
@@ -31,7 +33,15 @@ from typing import Any, Final
 from google.api_core import exceptions as gexc
 from google.auth.credentials import Credentials
 from google.cloud import asset_v1
-from registry_guard.catalogue.access_model import NOT_FOLLOWED, Access, AccessPath, EffectiveAccess, Hop, NotJudged
+from registry_guard.catalogue.access_model import (
+    MAX_HOPS,
+    NOT_FOLLOWED,
+    Access,
+    AccessPath,
+    EffectiveAccess,
+    Hop,
+    NotJudged,
+)
 from registry_guard.catalogue.capabilities import (
     ACTING_PERMISSIONS,
     ANCESTOR_SET_IAM,
@@ -42,9 +52,8 @@ from registry_guard.catalogue.capabilities import (
     capabilities_of,
     permissions_for,
 )
-from registry_guard.catalogue.effective_access import is_google_managed, project_of, registry_resources
+from registry_guard.catalogue.effective_access import follow_impersonation, project_of, registry_resources
 from registry_guard.catalogue.model import Condition, RegistryState, ResourceRef, is_unknown
-from registry_guard.catalogue.principals import parse_member
 
 from audit.errors import ScanError
 from audit.sources.google_access import client_options
@@ -58,8 +67,8 @@ ACCOUNT_TYPE: Final = "iam.googleapis.com/ServiceAccount"
 _ACL_SHAPES: Final = frozenset({"bucket-acl", "default-object-acl", "object-acl"})
 BASIS: Final = ("Policy Analyzer (Cloud Asset Inventory analyzeIamPolicy) over the organization: who holds each "
                 "permission a capability needs on each repository and bucket, on each project, folder and the "
-                "organization above it, and on each service account that has access (one hop of impersonation). "
-                + NOT_FOLLOWED)
+                "organization above it, and on each service account that has access, and then on each that may act "
+                f"as those (chains of up to {MAX_HOPS} accounts). " + NOT_FOLLOWED)
 
 
 class AnalyzerUnavailable(Exception):
@@ -290,35 +299,21 @@ def _resource(analyzer: _Analyzer, resource: ResourceRef, where: _Where | None, 
                                       binding.condition, source="cloudasset analyzeIamPolicy")
                     if path not in paths[(member, "change-iam")]:
                         paths[(member, "change-iam")].append(path)
-    # One hop of impersonation.
-    held: dict[str, list[tuple[Capability, AccessPath]]] = defaultdict(list)
-    for (member, capability), found_paths in paths.items():
-        principal = parse_member(member)
-        if principal.kind == "serviceAccount" and not is_google_managed(principal.value):
-            held[principal.value] += [(capability, p) for p in found_paths]
-    for email, holds in sorted(held.items()):
-        capabilities = tuple(sorted({c for c, _ in holds}, key=CAPABILITIES.index))
+    # Who may act as the service accounts that have a path, along chains of accounts.
+    def acting(email: str) -> list[tuple[str, Hop]] | str:
         account = analyzer.account(email)
         if account is None:
-            gap.append(NotJudged(resource, f"Cloud Asset Inventory does not find service account {email} in the "
-                                           "organization: who may act as it cannot be told", capabilities))
-            continue
+            return (f"Cloud Asset Inventory does not find service account {email} in the organization: who may act "
+                    "as it cannot be told")
         name, account_where = account
-        acting = analyzer.bindings(name, ACTING_PERMISSIONS)
-        if isinstance(acting, str):
-            gap.append(NotJudged(resource, acting, capabilities))
-            continue
-        for binding in acting:
-            if not binding.permissions:
-                continue
-            for member in binding.members:
-                if parse_member(member).canonical == f"serviceAccount:{email}":
-                    continue
-                hop = Hop(email, binding.role, _target(binding.attached, resource, account_where, email, name),
-                          binding.condition)
-                for capability, path in holds:
-                    paths[(member, capability)].append(AccessPath(path.target, path.role, path.shape,
-                                                                  path.condition, hop, path.source))
+        bindings = analyzer.bindings(name, ACTING_PERMISSIONS)
+        if isinstance(bindings, str):
+            return bindings
+        return [(member, Hop(email, binding.role, _target(binding.attached, resource, account_where, email, name),
+                             binding.condition))
+                for binding in bindings if binding.permissions for member in binding.members]
+
+    follow_impersonation(resource, paths, acting, gap)
     return [Access(resource, member, capability, tuple(found_paths))
             for (member, capability), found_paths in sorted(paths.items(),
                                                             key=lambda kv: (kv[0][0], CAPABILITIES.index(kv[0][1])))]

@@ -1,7 +1,10 @@
 """Effective access as Google Cloud resolves it: grants above the registry reach it, roles are their permissions,
-one hop of impersonation, conditions kept, and whatever could not be read leaves what depends on it unjudged."""
+impersonation along chains of service accounts, conditions kept, and whatever could not be read leaves what
+depends on it unjudged."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 from registry_guard.catalogue.access_model import AccessContext, RoleDefinition
 from registry_guard.catalogue.capabilities import predefined_roles
@@ -87,6 +90,76 @@ def test_one_hop_of_impersonation_with_both_grants_on_the_path() -> None:
     assert "acting as ci@p.iam.gserviceaccount.com (roles/iam.serviceAccountTokenCreator on service account" \
         in devs.describe()
     assert push["user:carol@example.com"].paths[0].through.target == PROJECT  # type: ignore[union-attr]
+
+
+def account(name: str) -> str:
+    return f"{name}@p.iam.gserviceaccount.com"
+
+
+def chain_state(*names: str, extra: tuple[Grant, ...] = ()) -> tuple[RegistryState, AccessContext]:
+    """names[0] writes to the repository; each next account may act as the one before; carol as the last."""
+    accounts = [account(n) for n in names]
+    grants = [grant(REPO, "roles/artifactregistry.writer", f"serviceAccount:{accounts[0]}")]
+    for acted, actor in pairwise(accounts):
+        grants.append(grant(ResourceRef("service-account", acted), "roles/iam.serviceAccountTokenCreator",
+                            f"serviceAccount:{actor}"))
+    grants.append(grant(ResourceRef("service-account", accounts[-1]), "roles/iam.serviceAccountTokenCreator",
+                        "user:carol@example.com"))
+    context = AccessContext(parents=PARENTS, accounts_read=frozenset(accounts),
+                            roles=roles("roles/artifactregistry.writer", "roles/iam.serviceAccountTokenCreator"))
+    return state(*grants, *extra, context=context), context
+
+
+def test_a_chain_of_accounts_is_followed_and_named_hop_by_hop() -> None:
+    registry_state, context = chain_state("ci", "deployer")
+    result = compute(registry_state, context)
+    assert result.not_judged == ()
+    push = {a.member: a for a in result.accesses if a.capability == "push"}
+    assert set(push) == {f"serviceAccount:{account('ci')}", f"serviceAccount:{account('deployer')}",
+                         "user:carol@example.com"}
+    (carol,) = push["user:carol@example.com"].paths
+    assert [hop.account for hop in carol.hops] == [account("deployer"), account("ci")]
+    assert carol.describe() == (
+        "acting as deployer@p.iam.gserviceaccount.com (roles/iam.serviceAccountTokenCreator on service account "
+        "deployer@p.iam.gserviceaccount.com), which may act as ci@p.iam.gserviceaccount.com (roles/iam.service"
+        "AccountTokenCreator on service account ci@p.iam.gserviceaccount.com), which holds roles/artifactregistry"
+        ".writer on the repository")
+    assert carol.to_json()["then"] == [{"service_account": account("ci"), "role": "roles/iam.serviceAccountToken"
+                                        "Creator", "where": "service-account", "target": account("ci")}]
+
+
+def test_a_loop_of_accounts_adds_nothing_and_ends() -> None:
+    back = grant(ResourceRef("service-account", account("deployer")), "roles/iam.serviceAccountTokenCreator",
+                 f"serviceAccount:{account('ci')}")
+    registry_state, context = chain_state("ci", "deployer", extra=(back,))
+    result = compute(registry_state, context)
+    assert result.not_judged == ()
+    ci = [a for a in result.accesses if a.member == f"serviceAccount:{account('ci')}" and a.capability == "push"]
+    assert [p.hops for p in ci[0].paths] == [()]  # its own grant, not itself through deployer
+
+
+def test_a_chain_of_four_accounts_is_followed_and_a_fifth_is_could_not_judge() -> None:
+    registry_state, context = chain_state("a1", "a2", "a3", "a4")
+    result = compute(registry_state, context)
+    assert result.not_judged == ()
+    carol = next(a for a in result.accesses if a.member == "user:carol@example.com" and a.capability == "push")
+    assert len(carol.paths[0].hops) == 4
+
+    registry_state, context = chain_state("a1", "a2", "a3", "a4", "a5")
+    result = compute(registry_state, context)
+    assert not any(a.member == "user:carol@example.com" for a in result.accesses)
+    assert {(n.resource, n.reason) for n in result.not_judged} == {
+        (REPO, f"who may act as service account {account('a5')} is not followed: it is reached through a chain of "
+               "4 service accounts")}
+
+
+def test_an_account_further_up_a_chain_whose_policy_was_not_read_is_could_not_judge() -> None:
+    registry_state, context = chain_state("ci", "deployer")
+    context = AccessContext(parents=PARENTS, accounts_read=frozenset({account("ci")}), roles=context.roles)
+    result = compute(registry_state, context)
+    assert [(n.reason, n.capabilities) for n in result.not_judged] == [
+        (f"the IAM policy of service account {account('deployer')} was not read",
+         ("pull", "push", "move-tags"))]  # what the writer role allows
 
 
 def test_google_managed_accounts_are_not_followed() -> None:

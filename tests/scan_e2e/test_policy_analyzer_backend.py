@@ -24,6 +24,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 
 CI = "ci@ml-prod.iam.gserviceaccount.com"
 DEPLOYER = "deployer@tools-prj.iam.gserviceaccount.com"
+RELEASE = "release@tools-prj.iam.gserviceaccount.com"  # may act as DEPLOYER: a chain of two accounts
 UNTIL = {"condition_expression": "request.time < timestamp('2027-01-01T00:00:00Z')", "condition_title": "until 2027"}
 
 
@@ -57,10 +58,14 @@ def org() -> Iterator[Org]:
                                            binding("roles/iam.serviceAccountUser", ["user:carol@example.com"])])
     estate.add_service_account("ml-prod", "ci")
     estate.add_service_account("tools-prj", "deployer")
+    estate.add_service_account("tools-prj", "release")
     estate.set_policy(f"projects/ml-prod/serviceAccounts/{CI}",
                       [binding("roles/iam.serviceAccountTokenCreator", ["user:dave@example.com"])])
     estate.set_policy(f"projects/tools-prj/serviceAccounts/{DEPLOYER}",
-                      [binding("roles/iam.serviceAccountKeyAdmin", ["user:erin@example.com"])])
+                      [binding("roles/iam.serviceAccountKeyAdmin", ["user:erin@example.com"]),
+                       binding("roles/iam.serviceAccountTokenCreator", [f"serviceAccount:{RELEASE}"])])
+    estate.set_policy(f"projects/tools-prj/serviceAccounts/{RELEASE}",
+                      [binding("roles/iam.serviceAccountTokenCreator", ["user:frank@example.com"])])
     repos = {"models": [binding("roles/artifactregistry.writer", [f"serviceAccount:{CI}"]),
                         binding("roles/artifactregistry.reader", ["allUsers"])],
              "scratch": [binding("roles/artifactregistry.repoAdmin", [f"serviceAccount:{DEPLOYER}"])]}
@@ -104,11 +109,13 @@ def test_both_backends_agree_on_the_same_estate(org: Org, tmp_path: Path) -> Non
     for resource in ours:
         assert ours[resource] == theirs[resource], (resource, ours[resource] ^ theirs[resource])
     # The estate exercises every kind of path: inherited (organization, folders, project; a custom role; under a
-    # condition), on the resource itself, changing IAM above, and both kinds of hop.
+    # condition), on the resource itself, changing IAM above, both kinds of hop, and a chain of two accounts.
     everything = "".join(row[2] for rows in ours.values() for row in rows)
     for expected in ('"where": "organization"', '"where": "folder"', "roles/resourcemanager.projectIamAdmin",
                      "organizations/1/roles/pusher", "until 2027", '"service_account": "ci@ml-prod',
-                     "roles/iam.serviceAccountKeyAdmin", '"where": "bucket"', '"shape": "bucket-acl"'):
+                     "roles/iam.serviceAccountKeyAdmin", '"where": "bucket"', '"shape": "bucket-acl"',
+                     f'"service_account": "{RELEASE}"', f'"then": [{{"role": "roles/iam.serviceAccountTokenCreator", '
+                     f'"service_account": "{DEPLOYER}"'):
         assert expected in everything, expected
     assert local_rc == analyzer_rc == 1
     assert sorted(f["message"] for f in local["findings"]) == sorted(f["message"] for f in analyzer["findings"])

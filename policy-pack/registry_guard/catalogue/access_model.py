@@ -10,19 +10,19 @@ project (folders, the organization), or what could not be read. A source fills `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from .capabilities import Capability
 from .model import Condition, GrantShape, ResourceRef, Unknown
 
 # What neither backend follows, said with every access matrix so that it claims no more than was computed:
-# a group is a principal of its own, deny policies and principal access boundaries can only take access away
-# (so what they remove is still shown), and a chain of service accounts is cut after one hop (so whoever
-# may act as an account that itself acts as another is not shown).
+# a group is a principal of its own, and deny policies and principal access boundaries can only take access
+# away (so what they remove is still shown).
 NOT_FOLLOWED: Final = ("Not followed: group members (a group is shown as the group), deny policies and principal "
-                       "access boundaries (access they remove is still shown), and impersonation beyond one hop "
-                       "(whoever may act as an account that may act as another is not shown).")
+                       "access boundaries (access they remove is still shown).")
+# Chains of service accounts are followed this many hops; a longer one is "could not judge", never cut silently.
+MAX_HOPS: Final = 4
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class Hop:
 @dataclass(frozen=True)
 class AccessPath:
     """How a principal gets a capability: the grant (where, which role, through what shape, under what
-    condition), and, for an impersonation path, the hop that lets the principal act as the account that
-    holds that grant."""
+    condition), and, for an impersonation path, the hops: `through`, the principal acting as a service
+    account, then (`then`) that account acting as another, and so on, to the account that holds the grant."""
 
     target: ResourceRef  # where the grant is: the repository or bucket, or a project, folder or organization
     role: str
@@ -83,28 +83,35 @@ class AccessPath:
     condition: Condition | None = None
     through: Hop | None = None
     source: str = ""
+    then: tuple[Hop, ...] = ()
 
     @property
     def inherited(self) -> bool:
         return self.target.kind in ("project", "folder", "organization")
 
     @property
+    def hops(self) -> tuple[Hop, ...]:
+        """The accounts acted as, from the principal's to the one that holds the grant."""
+        return (self.through, *self.then) if self.through is not None else ()
+
+    @property
     def conditional(self) -> bool:
-        return self.condition is not None or (self.through is not None and self.through.condition is not None)
+        return self.condition is not None or any(hop.condition is not None for hop in self.hops)
+
+    def acted_as(self, hop: Hop) -> AccessPath:
+        """This path for whoever may act (by `hop`) as the account that follows it."""
+        return replace(self, through=hop, then=self.hops)
 
     def describe(self) -> str:
-        """e.g. "roles/editor on folder folders/12", "as ci@p.iam.gserviceaccount.com (roles/iam.serviceAccount
-        TokenCreator on project p), which holds roles/artifactregistry.writer on the repository"."""
+        """e.g. "roles/editor on folder folders/12", "acting as ci@p.iam.gserviceaccount.com (roles/iam.service
+        AccountTokenCreator on project p), which holds roles/artifactregistry.writer on the repository"."""
         grant = f"{self.role} on {_where(self.target)}"
         if self.condition is not None:
             grant += f" if {self.condition.title or self.condition.expression}"
         if self.through is None:
             return grant
-        hop = self.through
-        acting = f"{hop.role} on {_where(hop.target)}"
-        if hop.condition is not None:
-            acting += f" if {hop.condition.title or hop.condition.expression}"
-        return f"acting as {hop.account} ({acting}), which holds {grant}"
+        acting = [f"as {hop.account} ({_hop_text(hop)})" for hop in self.hops]
+        return f"acting {', which may act '.join(acting)}, which holds {grant}"
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"where": self.target.kind, "target": self.target.name, "role": self.role,
@@ -112,12 +119,23 @@ class AccessPath:
         if self.condition is not None:
             out["condition"] = _condition_json(self.condition)
         if self.through is not None:
-            hop: dict[str, object] = {"service_account": self.through.account, "role": self.through.role,
-                                      "where": self.through.target.kind, "target": self.through.target.name}
-            if self.through.condition is not None:
-                hop["condition"] = _condition_json(self.through.condition)
-            out["through"] = hop
+            out["through"] = _hop_json(self.through)
+        if self.then:
+            out["then"] = [_hop_json(hop) for hop in self.then]
         return out
+
+
+def _hop_text(hop: Hop) -> str:
+    text = f"{hop.role} on {_where(hop.target)}"
+    return text + (f" if {hop.condition.title or hop.condition.expression}" if hop.condition is not None else "")
+
+
+def _hop_json(hop: Hop) -> dict[str, object]:
+    out: dict[str, object] = {"service_account": hop.account, "role": hop.role, "where": hop.target.kind,
+                              "target": hop.target.name}
+    if hop.condition is not None:
+        out["condition"] = _condition_json(hop.condition)
+    return out
 
 
 def _where(ref: ResourceRef) -> str:

@@ -10,10 +10,10 @@ How Google Cloud resolves it, and so how it is computed here:
 * A grant on a project, folder or organization is a grant on everything below it
   (https://cloud.google.com/iam/docs/resource-hierarchy-access-control); a role is its permissions
   (`capabilities`). Setting the IAM policy of anything above is changing IAM here.
-* One hop of impersonation (https://cloud.google.com/iam/docs/service-account-impersonation): whoever may act
-  as a service account (on the account itself, or on its project, folder or organization) gets what the account
-  can do. Chains of accounts are not followed further; Google-managed service agents cannot be acted as by
-  customers and are not followed.
+* Impersonation (https://cloud.google.com/iam/docs/service-account-impersonation): whoever may act as a
+  service account (on the account itself, or on its project, folder or organization) gets what the account can
+  do, and so on along a chain of accounts, up to `MAX_HOPS` of them (a longer chain is "could not judge").
+  Google-managed service agents cannot be acted as by customers and are not followed.
 * An IAM condition is kept on the path and shown; it never removes a path (a condition limits when, not who).
 * Fail closed: a policy above a resource that could not be read, an ancestry that is not known, a role whose
   permissions are not known, or a service account whose IAM policy could not be read leaves what depends on it
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
-from .access_model import Access, AccessContext, AccessPath, EffectiveAccess, Hop, NotJudged
+from .access_model import MAX_HOPS, Access, AccessContext, AccessPath, EffectiveAccess, Hop, NotJudged
 from .capabilities import (
     ANCESTOR_SET_IAM,
     CAPABILITIES,
@@ -197,28 +197,47 @@ class _Computation:
         return out
 
     def resource(self, resource: ResourceRef) -> Iterator[Access]:
-        direct = self.direct(resource)
-        paths: dict[tuple[str, Capability], list[AccessPath]] = {k: list(v) for k, v in direct.items()}
-        accounts: dict[str, list[tuple[Capability, AccessPath]]] = defaultdict(list)
-        for (member, capability), found in direct.items():
-            principal = parse_member(member)
-            if principal.kind == "serviceAccount" and not is_google_managed(principal.value):
-                accounts[principal.value].extend((capability, path) for path in found)
-        for email, held in sorted(accounts.items()):
-            acting = self.acting(email, resource)
-            if isinstance(acting, str):
-                self.not_judged.append(NotJudged(resource, acting, tuple(sorted({c for c, _ in held},
-                                                                                key=CAPABILITIES.index))))
-                continue
-            for member, hop in acting:
-                if parse_member(member).canonical == f"serviceAccount:{email}":
-                    continue  # acting as itself adds nothing
-                for capability, path in held:
-                    paths.setdefault((member, capability), []).append(
-                        AccessPath(path.target, path.role, path.shape, path.condition, hop, path.source))
+        paths = self.direct(resource)
+        follow_impersonation(resource, paths, lambda email: self.acting(email, resource), self.not_judged)
         for (member, capability), found in sorted(paths.items(),
                                                   key=lambda kv: (kv[0][0], CAPABILITIES.index(kv[0][1]))):
             yield Access(resource, member, capability, tuple(found))
+
+
+def follow_impersonation(resource: ResourceRef, paths: dict[tuple[str, Capability], list[AccessPath]],
+                         acting: Callable[[str], list[tuple[str, Hop]] | str], gap: list[NotJudged]) -> None:
+    """Add to `paths` (member, capability -> paths) whoever may act as a customer-managed service account with
+    a path, then whoever may act as those, up to chains of `MAX_HOPS` accounts. `acting(email)` says who may
+    act as an account (member and hop), or why that cannot be told. A loop adds nothing (the account already
+    has what it would reach); an account whose actors cannot be told, or one reached at the end of a chain of
+    `MAX_HOPS`, leaves the capabilities at stake NotJudged."""
+    frontier: dict[tuple[str, Capability], list[AccessPath]] = {k: list(v) for k, v in paths.items()}
+    for depth in range(MAX_HOPS + 1):
+        held: dict[str, list[tuple[Capability, AccessPath]]] = defaultdict(list)
+        for (member, capability), found in frontier.items():
+            principal = parse_member(member)
+            if principal.kind == "serviceAccount" and not is_google_managed(principal.value):
+                held[principal.value.lower()] += [(capability, path) for path in found]
+        frontier = defaultdict(list)
+        for email, holds in sorted(held.items()):
+            at_stake = tuple(sorted({c for c, _ in holds}, key=CAPABILITIES.index))
+            actors = acting(email) if depth < MAX_HOPS else (
+                f"who may act as service account {email} is not followed: it is reached through a chain of "
+                f"{MAX_HOPS} service accounts")
+            if isinstance(actors, str):
+                gap.append(NotJudged(resource, actors, at_stake))
+                continue
+            for member, hop in actors:
+                principal = parse_member(member)
+                for capability, path in holds:
+                    if principal.kind == "serviceAccount" and principal.value.lower() in {
+                            email, *(h.account.lower() for h in path.hops)}:
+                        continue  # acting as itself, or a loop: nothing the account does not already have
+                    found = paths.setdefault((member, capability), [])
+                    new = path.acted_as(hop)
+                    if new not in found:
+                        found.append(new)
+                        frontier[(member, capability)].append(new)
 
 
 def registry_resources(state: RegistryState) -> tuple[ResourceRef, ...]:

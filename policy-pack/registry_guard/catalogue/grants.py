@@ -22,8 +22,9 @@ ANCESTORS_ONLY: Final = frozenset(ANCESTOR_KINDS)
 LIVE_ACCESS_READ: Final = (
     "Live, the nightly audit reads the IAM of repositories and buckets; with --effective-access it also reads the "
     "IAM of their project and of every folder and the organization above it, expands predefined and custom roles "
-    "into permissions, and follows one hop of service account impersonation (the accounts' own IAM and "
-    "impersonation roles on their projects), and judges what each principal can do there, naming the path. ")
+    "into permissions, and follows service account impersonation along chains of up to four accounts (the "
+    "accounts' own IAM and impersonation roles on their projects), and judges what each principal can do there, "
+    "naming the path. ")
 
 _SHAPES = {
     "object-acl": "an object ACL",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from policy_pack.harness import StackItem
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
@@ -17,6 +19,25 @@ ADMIN = StackItem(AR_MEMBER, "ci-admin", {**AR_TARGET, "role": "roles/artifactre
 
 def acting(member: str, role: str = "roles/iam.serviceAccountTokenCreator", name: str = "act") -> StackItem:
     return StackItem(SA_MEMBER, name, {**CI_SA_ID, "role": role, "member": member})
+
+
+def sa(name: str) -> str:
+    return f"{name}@ml-prod.iam.gserviceaccount.com"
+
+
+def chain(*names: str) -> list[StackItem]:
+    """Each account may act as the one before it, the first as the CI account (which pushes)."""
+    acted = [CI_SA, *map(sa, names)]
+    return [StackItem(SA_MEMBER, f"act-{actor}", {"serviceAccountId": f"projects/ml-prod/serviceAccounts/{target}",
+                                                  "role": "roles/iam.serviceAccountTokenCreator",
+                                                  "member": f"serviceAccount:{actor}"})
+            for target, actor in pairwise(acted)]
+
+
+def person_acting_as(account: str) -> StackItem:
+    return StackItem(SA_MEMBER, "ana-acts", {"serviceAccountId": f"projects/ml-prod/serviceAccounts/{account}",
+                                             "role": "roles/iam.serviceAccountTokenCreator",
+                                             "member": "user:ana@example.com"})
 
 
 CASES: list[Case] = [
@@ -65,6 +86,33 @@ CASES: list[Case] = [
                                                           "member": CI}),
                    acting("user:ana@example.com")],
         expect=Blocks("which holds roles/artifactregistry.writer on ml-prod"),
+    ),
+    DeployStack(
+        name="a person may act as an account that may act as the account that pushes",
+        resources=[PUSHER, *chain("deployer"), person_acting_as(sa("deployer"))],
+        expect=Blocks(f"user:ana@example.com may act as {sa('deployer')} (roles/iam.serviceAccountTokenCreator), "
+                      f"which may act as {CI_SA}, which holds roles/artifactregistry.writer on projects/ml-prod/"
+                      "locations/europe-west4/repositories/models: a person may not write to the registry"),
+    ),
+    DeployStack(
+        name="a chain of four accounts to the one that pushes is followed",
+        resources=[PUSHER, *chain("a2", "a3", "a4"), person_acting_as(sa("a4"))],
+        expect=Blocks(f"which may act as {sa('a3')}, which may act as {sa('a2')}, which may act as {CI_SA}, "
+                      "which holds roles/artifactregistry.writer"),
+    ),
+    DeployStack(
+        name="a chain longer than four accounts could not be judged",
+        resources=[PUSHER, *chain("a2", "a3", "a4", "a5"), person_acting_as(sa("a5"))],
+        expect=CannotJudge(f"who may act as {sa('a5')} is not followed: it writes to the registry only through a "
+                           "chain of more than 4 service accounts"),
+    ),
+    DeployStack(
+        name="two accounts that may act as each other, neither writing, is no path",
+        resources=[*chain("deployer"), StackItem(SA_MEMBER, "back", {
+            "serviceAccountId": f"projects/ml-prod/serviceAccounts/{sa('deployer')}",
+            "role": "roles/iam.serviceAccountTokenCreator", "member": f"serviceAccount:{CI_SA}"}),
+            person_acting_as(sa("deployer"))],
+        expect=PASSES,
     ),
     DeployStack(
         name="the account acted as is not known yet",
