@@ -126,7 +126,8 @@ def seed_hierarchy(estate: IamEstate) -> None:
     """What lies above the demo project, for `scan --effective-access`: the organization and a folder "ml"
     (whose IAM grants ml-leads Artifact Registry admin on everything below it: an inherited admin grant), and
     the CI service account that pushes to the hardened repository and bucket, whose IAM lets a person create
-    its tokens (an impersonation path)."""
+    its tokens (an impersonation path), and lets the training pipeline's account do the same, which another
+    person may act as (a chain of two accounts)."""
     organization = estate.add_organization(ORGANIZATION.split("/", 1)[1], "example.com")
     folder = estate.add_folder(FOLDER.split("/", 1)[1], organization, "ml")
     estate.add_project(PROJECT, folder, number="200000000001")
@@ -134,5 +135,10 @@ def seed_hierarchy(estate: IamEstate) -> None:
     estate.set_policy(folder, [binding("roles/artifactregistry.admin", ["group:ml-leads@example.com"])])
     estate.set_policy(f"projects/{PROJECT}", [binding("roles/viewer", ["group:ml-readers@example.com"])])
     estate.add_service_account(PROJECT, "ci-push")
+    estate.add_service_account(PROJECT, "nightly-train")
+    trainer = f"nightly-train@{PROJECT}.iam.gserviceaccount.com"
     estate.set_policy(f"projects/{PROJECT}/serviceAccounts/{CI_ACCOUNT}",
-                      [binding("roles/iam.serviceAccountTokenCreator", ["user:carol@example.com"])])
+                      [binding("roles/iam.serviceAccountTokenCreator",
+                               ["user:carol@example.com", f"serviceAccount:{trainer}"])])
+    estate.set_policy(f"projects/{PROJECT}/serviceAccounts/{trainer}",
+                      [binding("roles/iam.serviceAccountUser", ["user:dan@example.com"])])
