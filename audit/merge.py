@@ -9,6 +9,7 @@ complete, compliant estate.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,8 +97,8 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         inventory = _merge_inventory([r.inventory for _, r in reports])
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"merge: a report's inventory is malformed ({type(exc).__name__}: {exc})"[:300]) from None
-    first = reports[0][1]
-    target = {k: v for k, v in first.target.items() if k != "shard"}
+    by_index = sorted(reports, key=lambda nr: _shard_of(nr[1]) or (0, 0))
+    target = _merge_target([{k: v for k, v in r.target.items() if k != "shard"} for _, r in by_index])
     target["shards"] = {"count": count, "reports": [seen[i] for i in sorted(seen)]}
     rules = tuple(dict.fromkeys(rule for _, r in reports for rule in r.rules_evaluated))
     return Report(
@@ -117,6 +118,43 @@ def merge_reports(documents: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         access=_merge_access([r.access for _, r in reports]),
         releases=_merge_releases([r.releases for _, r in reports]),
     )
+
+
+def _merge_target(targets: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the shards scanned together: what every shard says alike, as it says it; lists joined (each shard
+    lists its own buckets and what it read of each registry: a registry's counts are summed, as the shards
+    split its repositories); anything else that differs is kept per shard (`per_shard`), never the first
+    shard's value standing for all."""
+    merged: dict[str, Any] = {}
+    per_shard: dict[str, list[Any]] = {}
+    for key in dict.fromkeys(k for t in targets for k in t):
+        values = [t.get(key) for t in targets]
+        if all(v == values[0] for v in values):
+            merged[key] = values[0]
+        elif all(isinstance(v, list) or v is None for v in values):  # a shard with none of them may omit it
+            merged[key] = _join_lists([v or [] for v in values])
+        else:
+            per_shard[key] = values
+    if per_shard:
+        merged["per_shard"] = per_shard
+    return merged
+
+
+def _join_lists(lists: Sequence[list[Any]]) -> list[Any]:
+    out: dict[str, Any] = {}
+    for item in (i for part in lists for i in part):
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            prior = out.get(item["url"])
+            if prior is None:
+                out[item["url"]] = dict(item)
+            else:
+                for k, v in item.items():
+                    both_counts = isinstance(v, int) and isinstance(prior.get(k), int) and not isinstance(v, bool)
+                    prior[k] = prior[k] + v if both_counts else prior.get(k, v)
+        else:
+            out.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+    values = list(out.values())
+    return sorted(values) if all(isinstance(v, str) for v in values) else values
 
 
 def _merge_releases(parts: Sequence[Any]) -> list[Any] | None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from registry_guard.catalogue.model import RegistryState
 from scan_support import Estate, run_audit
 
 from audit.cli import main
 from audit.formats.json_report import validate
+from audit.merge import merge_reports
+from audit.report import build_report, inventory_of
+from audit.sharding import in_shard
 
 
 def _comparable(doc: dict) -> tuple[list, list, int, int]:
@@ -41,6 +47,14 @@ def test_shards_merge_to_the_unsharded_report(estate: Estate, tmp_path: Path) ->
     validate(merged)
     assert rc == 1 and merged["complete"] is True and merged["kind"] == "merge"
     assert _comparable(merged) == _comparable(whole)
+    # The merged target says what all shards scanned, not what the first one did.
+    target = merged["target"]
+    assert target["gcr_buckets"] == whole["target"]["gcr_buckets"]
+    assert target["artifact_registry"] == whole["target"]["artifact_registry"]
+    assert [(r["url"], r["repositories"]) for r in target["registries"]] == \
+        [(r["url"], r["repositories"]) for r in whole["target"]["registries"]]
+    assert target["registries"][0]["requests"] >= whole["target"]["registries"][0]["requests"]  # each shard lists
+    assert "per_shard" not in target
 
 
 def test_merge_with_a_missing_shard_is_incomplete(estate: Estate, tmp_path: Path) -> None:
@@ -70,3 +84,29 @@ def test_cloud_run_task_environment_selects_the_shard(estate: Estate, tmp_path: 
     monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "2")
     _, doc = run_audit(["scan", "--registry", estate.registry.url, "--quiet", "--output", str(tmp_path)], tmp_path)
     assert doc["target"]["shard"] == {"index": 1, "count": 2}
+
+
+def _shard_report(index: int, count: int, target: dict[str, Any]) -> dict[str, Any]:
+    report = build_report(generated_at=datetime(2026, 12, 1, tzinfo=UTC),
+                          target={**target, "shard": {"index": index, "count": count}}, errors=[], findings=[],
+                          undetermined=[], inventory=inventory_of(RegistryState()), rules_evaluated=[],
+                          timings={"total": 0.1})
+    document = report.to_json()
+    validate(document)
+    return document
+
+
+def test_the_merged_target_is_every_shards_not_the_firsts() -> None:
+    names = [f"artifacts.p{i}.appspot.com" for i in range(12)]
+    mine = [sorted(n for n in names if in_shard(n, (i, 2))) for i in (0, 1)]
+    assert all(mine)
+    documents = [(f"shard{i}.json", _shard_report(i, 2, {
+        "gcr_buckets": mine[i], "registries": [{"url": "http://127.0.0.1:5000", "repositories": 2 + i}],
+        "effective_access": {"backend": "local", "policies_read": 10 + i}})) for i in (1, 0)]
+    target = merge_reports(documents).target
+    assert target["gcr_buckets"] == sorted(names)
+    assert target["registries"] == [{"url": "http://127.0.0.1:5000", "repositories": 5}]
+    # Counts no sum can state truly are kept per shard, in shard order, not the first shard's for all.
+    assert "effective_access" not in target
+    assert target["per_shard"] == {"effective_access": [{"backend": "local", "policies_read": 10},
+                                                        {"backend": "local", "policies_read": 11}]}
