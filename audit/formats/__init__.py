@@ -100,6 +100,9 @@ def check_output_directory(directory: Path) -> None:
     directory, or a directory that cannot be created or written."""
     if directory.exists() and not directory.is_dir():
         raise ReportWriteError(f"--output {directory}: not a directory")
+    # What is created to probe is removed again: a run that stops on bad usage leaves no empty directory
+    # behind, and the reports' writing creates it for real.
+    created = [d for d in (directory, *directory.parents) if not d.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=directory, prefix=".registry-guard-probe-")
@@ -110,6 +113,10 @@ def check_output_directory(directory: Path) -> None:
             os.unlink(probe)
     except OSError as exc:
         raise ReportWriteError(f"--output {directory}: cannot write there ({exc.strerror or exc})") from None
+    finally:
+        for made in created:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
 
 
 def stage_reports(report: Report, directory: Path, formats: Sequence[str],

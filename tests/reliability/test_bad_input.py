@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from reliability_support import run_cli
+from reliability_support import audit_env, run_cli
 
 from localdev.oci_registry import LocalRegistry
 
@@ -92,3 +94,17 @@ def test_bad_arguments_are_one_line_exit_2(args: list[str], registry_url: str, t
     run = run_cli(["scan", "--registry", registry_url, "--timeout", "1", "--quiet", *args], tmp_path)
     assert run.rc == 2, (run.rc, run.stdout, run.stderr[-2000:])
     _one_error_line(run.stderr)
+
+
+def test_bad_usage_leaves_no_output_directory_behind(registry_url: str, tmp_path: Path) -> None:
+    """The output is probed (created, written, removed) before the scan; a run stopped by bad usage after
+    that leaves no empty directory."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers: [")
+    output = tmp_path / "new" / "reports"
+    proc = subprocess.run([sys.executable, "-m", "audit", "scan", "--registry", registry_url, "--quiet",
+                           "--waivers", str(waivers), "--output", str(output)], capture_output=True, text=True,
+                          timeout=120, env=audit_env(), cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    _one_error_line(proc.stderr, "waivers.yaml")
+    assert not (tmp_path / "new").exists()
