@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .formats import Written
     from .formats.options import RenderOptions
     from .scan import PendingSnapshot
+    from .sources.oci.limits import Limits
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -76,6 +77,9 @@ def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
 
 
 PROG = "registry-guard"
+# The names of `audit.sources.oci.limits.Limits` (its module is imported only when a scan reads a registry).
+OCI_LIMITS = ("response_bytes", "listing_pages", "repository_bytes", "scan_bytes", "scan_names", "listing_seconds",
+              "scan_seconds", "retry_after_seconds", "artifact_bytes", "artifacts_per_image")
 
 EXIT_CODES = """exit codes:
   0  nothing at or above --fail-on (check: no mandatory violation, `pulumi up --policy-pack` would pass)
@@ -190,6 +194,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="client-side request rate limit (default: none)")
     scan.add_argument("--timeout", type=_positive(float), default=10.0, metavar="SECONDS",
                       help="per-request timeout in seconds")
+    scan.add_argument("--oci-limit", action="append", default=[], metavar="NAME=VALUE",
+                      help="change one limit of what an OCI registry scan reads before it stops with a read error "
+                           "naming the limit (repeatable): " + ", ".join(OCI_LIMITS) + " (bytes, counts, seconds)")
     scan.add_argument("--shard", metavar="I/N",
                       help="scan a deterministic slice (default: Cloud Run's CLOUD_RUN_TASK_INDEX/COUNT, if set)")
     scan.add_argument("--waivers", type=Path, metavar="FILE",
@@ -373,7 +380,7 @@ def _scan(args: argparse.Namespace) -> int:
             waivers=(load_waivers(args.waivers) if args.waivers else ()) + _config_waivers(args.config),
             rules=select(args.rules, args.skip_rules, SCAN_STAGES, "scan"),
             effective_access=args.effective_access, resource_manager_endpoint=args.resource_manager_endpoint,
-            iam_endpoint=args.iam_endpoint,
+            iam_endpoint=args.iam_endpoint, oci_limits=_oci_limits(args.oci_limit),
         )
         # The display moves as the sources read repositories and tags (audit.progress).
         with ScanProgress(quiet=args.quiet) as progress, reporting(progress):
@@ -381,6 +388,14 @@ def _scan(args: argparse.Namespace) -> int:
     except (ValueError, SettingsError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     return _finish(outcome.report, args, outcome.pending)
+
+
+def _oci_limits(items: list[str]) -> Limits | None:
+    if not items:
+        return None
+    from .sources.oci.limits import Limits
+
+    return Limits().with_overrides(items)
 
 
 def _check(args: argparse.Namespace) -> int:

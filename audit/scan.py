@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from .formats import Written
     from .formats.options import RenderOptions
+    from .sources.oci.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,13 @@ class ScanOptions:
     projects: tuple[str, ...] = ()
     locations: tuple[str, ...] = ()
     asset_endpoint: str | None = None
+    resource_manager_endpoint: str | None = None
+    iam_endpoint: str | None = None
+    oci_limits: Limits | None = None  # --oci-limit: what one registry scan may read (None: the defaults)
 
     @property
     def discovers(self) -> bool:
         return bool(self.organization or self.folder or self.projects)
-    resource_manager_endpoint: str | None = None
-    iam_endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,17 +125,23 @@ def _sources(options: ScanOptions) -> list[Source]:
 
         sources += [GcrBucketSource(bucket=bucket, timeout=options.timeout)
                     for bucket in options.gcr_buckets if in_shard(bucket, options.shard)]
-    if options.registries:
-        from .sources.oci import OciRegistrySource
-        from .sources.oci.source import release_reads
+    return sources + _registry_sources(options)
 
-        sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
-                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
-                                      token_realms=options.registry_token_realms,
-                                      version_tag_pattern=options.settings.version_tag_pattern,
-                                      reads=release_reads(options.settings, options.rules))
-                    for url in options.registries]
-    return sources
+
+def _registry_sources(options: ScanOptions) -> list[Source]:
+    """The OCI registries named with --registry (read in discovery scans too)."""
+    if not options.registries:
+        return []
+    from .sources.oci import OciRegistrySource
+    from .sources.oci.source import release_reads
+
+    reads = release_reads(options.settings, options.rules)
+    return [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
+                              rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
+                              token_realms=options.registry_token_realms,
+                              version_tag_pattern=options.settings.version_tag_pattern, reads=reads,
+                              limits=options.oci_limits)
+            for url in options.registries]
 
 
 def _discovered_sources(options: ScanOptions, out: _Collected, progress: Progress) -> list[Source]:
@@ -168,16 +176,8 @@ def _discovered_sources(options: ScanOptions, out: _Collected, progress: Progres
 def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
     out = _Collected()
     sources = _discovered_sources(options, out, progress) if options.discovers else _sources(options)
-    if options.discovers and options.registries:
-        from .sources.oci import OciRegistrySource
-        from .sources.oci.source import release_reads
-
-        sources += [OciRegistrySource(url=url, token=options.registry_token, concurrency=options.concurrency,
-                                      rate_limit=options.rate_limit, timeout=options.timeout, shard=options.shard,
-                                      token_realms=options.registry_token_realms,
-                                      version_tag_pattern=options.settings.version_tag_pattern,
-                                      reads=release_reads(options.settings, options.rules))
-                    for url in options.registries]
+    if options.discovers:
+        sources += _registry_sources(options)
     for source in sources:
         progress(f"reading {source.description}")
         started = time.perf_counter()

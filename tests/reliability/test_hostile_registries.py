@@ -228,6 +228,33 @@ def test_endless_tag_pages_stop_at_the_page_limit() -> None:
     assert inventory.images == ()  # an unfinished listing is not half an inventory
 
 
+def test_a_limit_is_changed_from_the_command_line(tmp_path: Path) -> None:
+    with HostileRegistry(endless_tags(page_size=5)) as registry:
+        run = _cli(registry.url, tmp_path / "out", "--oci-limit", "listing_pages=7")
+        assert len(registry.matching("/tags/list")) == 7
+    assert run.rc == 3
+    (error,) = run.report["errors"]
+    assert "more than the limit of 7 pages" in error["message"]
+
+
+@pytest.mark.parametrize("item", ["listing_pages=0", "listing_pages=many", "pages=7", "listing_pages"])
+def test_a_bad_limit_is_one_line_exit_2(item: str, tmp_path: Path) -> None:
+    with HostileRegistry(plain()) as registry:
+        run = _cli(registry.url, tmp_path / "out", "--oci-limit", item)
+        assert registry.requests == ()
+    assert run.rc == 2 and run.stdout == ""
+    (line,) = run.stderr.strip().splitlines()
+    assert "listing_pages" in line or "NAME=VALUE" in line
+
+
+def test_the_help_names_every_limit() -> None:
+    from dataclasses import fields
+
+    from audit.cli import OCI_LIMITS
+
+    assert OCI_LIMITS == tuple(f.name for f in fields(Limits))
+
+
 def test_endless_tag_pages_stop_at_the_repository_byte_limit() -> None:
     with HostileRegistry(endless_tags(page_size=100)) as registry:
         inventory = _scan(registry.url, limits=Limits(repository_bytes=20_000))

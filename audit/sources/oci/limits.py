@@ -10,8 +10,9 @@ are far above what a real registry needs (a Google `tags/list` page with 100,000
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Final
 
 MIB: Final = 1024 * 1024
 
@@ -42,6 +43,22 @@ class Limits:
             value = getattr(self, item.name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"limit {item.name} must be a finite number > 0, not {value!r}")
+
+
+    def with_overrides(self, items: Sequence[str]) -> Limits:
+        """These limits with NAME=VALUE items (`--oci-limit`) applied; ValueError naming a bad one."""
+        kinds = {item.name: item.type for item in fields(self)}
+        changes: dict[str, Any] = {}
+        for item in items:
+            name, sep, text = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in kinds:
+                raise ValueError(f"--oci-limit {item[:80]!r}: give NAME=VALUE, NAME one of {', '.join(kinds)}")
+            try:
+                changes[name] = int(text) if kinds[name] in ("int", int) else float(text)
+            except ValueError:
+                raise ValueError(f"--oci-limit {name}: {text[:40]!r} is not a number") from None
+        return replace(self, **changes)  # __post_init__ refuses what is not > 0 and finite
 
 
 def size_text(count: int) -> str:

@@ -8,6 +8,7 @@ from registry_guard.catalogue.releases import METADATA_TAG, SIGNATURE_SETTINGS
 from registry_guard.catalogue.rule import Stage, all_rules
 from registry_guard.catalogue.settings import DEFAULT_VERSION_TAG_PATTERN, Settings
 
+from audit.sources.oci.limits import Limits
 from audit.sources.oci.scanner import ReleaseReads, scan_oci_registry
 from audit.sources.oci.tokens import token_provider_for
 from audit.sources.source import ReportTarget, SourceRead
@@ -28,6 +29,7 @@ class OciRegistrySource:
     version_tag_pattern: str = DEFAULT_VERSION_TAG_PATTERN
     # What is read about them (`release_reads`: what the scan's rules judge).
     reads: ReleaseReads = field(default_factory=ReleaseReads)
+    limits: Limits | None = None  # what the scan may read (None: the defaults)
 
     @property
     def key(self) -> str:
@@ -42,7 +44,8 @@ class OciRegistrySource:
                                       token_provider=token_provider_for(self.url, self.token),
                                       rate_limit=self.rate_limit, timeout=self.timeout, shard=self.shard,
                                       token_realms=self.token_realms,
-                                      version_tag_pattern=self.version_tag_pattern, reads=self.reads)
+                                      version_tag_pattern=self.version_tag_pattern, reads=self.reads,
+                                      limits=self.limits)
         target = {"url": self.url, "repositories": len(inventory.repositories), "requests": inventory.requests}
         return SourceRead(inventory.to_state(), inventory.errors, inventory.unread,
                           ReportTarget("registries", target, listed=True), requests=inventory.requests)
