@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .artifact_registry import FakeDockerImage, FakeEstate, binding, cleanup_policy, fake_digest
+from .cosign import new_key, public_pem, sign_image
 from .gcs_emulator import GcsEmulator, create_bucket, create_gcr_bucket, gcr_bucket_name
 from .google_iam import IamEstate
 from .oci_push import delete_manifest, push_image
@@ -45,6 +47,16 @@ def seed_oci(base_url: str) -> SeededOci:
     push("models/vision", ["dev"], "vision-dev")
     push("models/vision", ["1.0.0"], "vision-1.0.0")
     return SeededOci(digests)
+
+
+def sign_releases(base_url: str, seeded: SeededOci) -> dict[str, Any]:
+    """Sign models/sentiment's released versions as cosign does, with a key minted here, and return the settings
+    that require them signed by that key (the re-pushed v1.0.0 of `tamper_oci` is then unsigned)."""
+    key = new_key()
+    for tag in ("v1.0.0", "v1.1.0"):
+        sign_image(base_url, "models/sentiment", seeded.digests[("models/sentiment", tag)], key)
+    return {"signedReleases": ["*/models/sentiment:v*"],
+            "trustedKeys": [{"name": "ml-release", "publicKey": public_pem(key)}]}
 
 
 def tamper_oci(base_url: str, seeded: SeededOci) -> None:

@@ -2,12 +2,14 @@
 
 Real components only: Debian's docker-registry on 127.0.0.1, gcp-storage-emulator, and the local
 Artifact Registry, Resource Manager and IAM stand-ins driven by the real clients (the scan reads effective
-access: an inherited admin grant on the folder above the project, and a person who may act as the CI account).
+access: an inherited admin grant on the folder above the project, and people who may act as the CI account),
+and the released versions of one model are signed, as cosign signs them, by a key the settings trust.
 Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -41,6 +43,8 @@ def main() -> int:
     with LocalRegistry() as registry, GcsEmulator(project=demo_estate.PROJECT) as gcs, \
             ArtifactRegistryFake() as ar, GoogleIamFakes() as google:
         seeded = demo_estate.seed_oci(registry.url)
+        settings = history / "settings.json"
+        settings.write_text(json.dumps(demo_estate.sign_releases(registry.url, seeded)))
         risky_bucket, hardened_bucket = demo_estate.seed_gcs(gcs)
         demo_estate.seed_artifact_registry(ar.estate)
         demo_estate.seed_hierarchy(google.estate)
@@ -51,11 +55,12 @@ def main() -> int:
             "--resource-manager-endpoint", google.resource_manager.endpoint,
             "--iam-endpoint", google.iam.endpoint,
             "--gcr-bucket", risky_bucket, "--gcr-bucket", hardened_bucket,
-            "--registry", registry.url, "--history", str(history), "--desired", str(desired), "--quiet",
+            "--registry", registry.url, "--history", str(history), "--desired", str(desired),
+            "--config", str(settings), "--quiet",
         ]
         _audit([*common, "--output", str(OUT / "night-1")], "first nightly scan")
         demo_estate.tamper_oci(registry.url, seeded)
-        print("\n# between the scans: models/sentiment:v1.0.0 re-pushed with new content, "
+        print("\n# between the scans: models/sentiment:v1.0.0 re-pushed with new content (unsigned), "
               "models/llm:v2.0.0 deleted", flush=True)
         rc = _audit([*common, "--output", str(OUT), "--format", "json", *_extra_formats()],
                     "second nightly scan")
@@ -72,8 +77,6 @@ def main() -> int:
 def _stack_export(folder: Path) -> Path:
     """The project's own stack, declaring both Artifact Registry repositories, as `pulumi stack export`
     would write it (run under mocks: no Pulumi CLI or cloud here)."""
-    import json
-
     from audit.sources.stack_program import run_stack_program
     from localdev.stack_export import stack_export_document
 
