@@ -103,9 +103,10 @@ def test_transient_failures_are_retried(org: Org, tmp_path: Path) -> None:
     assert sum(1 for r in proxy.requests if r.fault) == 2
 
 
-def test_the_demo_shows_an_inherited_admin_and_an_impersonation_path(estate: Estate, tmp_path: Path) -> None:
+def test_the_demo_shows_an_inherited_admin_and_impersonation_paths(estate: Estate, tmp_path: Path) -> None:
     """The demo's estate with its hierarchy (localdev/demo_estate.seed_hierarchy), scanned as scripts/demo.py
-    scans it: both paths are findings, and the HTML's access matrix shows them."""
+    scans it: the inherited admin, the person acting as the CI account and the one acting through a chain of two
+    accounts are findings, and the HTML's access matrix shows them."""
     with GoogleIamFakes() as google:
         demo_estate.seed_hierarchy(google.estate)
         args = estate.scan_args(tmp_path, "--effective-access", "--resource-manager-endpoint",
@@ -119,8 +120,12 @@ def test_the_demo_shows_an_inherited_admin_and_an_impersonation_path(estate: Est
                for m in _findings(report, "no-broad-admin"))
     assert any(acting in m and m.startswith("user:carol@example.com")
                for m in _findings(report, "no-personal-writers"))
+    trainer = f"nightly-train@{demo_estate.PROJECT}.iam.gserviceaccount.com"
+    chained = f"acting as {trainer} (roles/iam.serviceAccountUser on service account {trainer}), which may act as " \
+              f"{demo_estate.CI_ACCOUNT} (roles/iam.serviceAccountTokenCreator"
+    assert any(chained in m and m.startswith("user:dan@example.com") for m in _findings(report, "no-personal-writers"))
     page = (tmp_path / "registry-guard-scan.html").read_text()
-    assert 'id="access"' in page and inherited in page and acting in page
+    assert 'id="access"' in page and inherited in page and acting in page and chained in page
 
 
 def test_declared_project_iam_is_not_compared_and_says_why() -> None:
