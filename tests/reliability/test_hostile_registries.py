@@ -252,7 +252,7 @@ def test_the_help_names_every_limit() -> None:
 
     from audit.cli import OCI_LIMITS
 
-    assert OCI_LIMITS == tuple(f.name for f in fields(Limits))
+    assert tuple(f.name for f in fields(Limits)) == OCI_LIMITS
 
 
 def test_endless_tag_pages_stop_at_the_repository_byte_limit() -> None:
