@@ -381,7 +381,7 @@ def read_effective_access(state: RegistryState, *, resource_manager_endpoint: st
         resources = [*(r.ref for r in state.repositories), *(b.ref for b in state.buckets if b.is_container_registry)]
         reader.chains(p for r in resources if (p := project_of(r)) is not None)
         reader.roles([*state.grants, *reader.read.grants])
-        todo = {parse_member(str(g.member)).value for g in (*state.grants, *reader.read.grants)
+        todo = {parse_member(str(g.member)).value.lower() for g in (*state.grants, *reader.read.grants)
                 if not is_unknown(g.member) and g.target.kind != "service-account"
                 and parse_member(g.member).kind == "serviceAccount" and reader.holds_access(g)
                 and not is_google_managed(parse_member(g.member).value)}

@@ -162,6 +162,16 @@ def test_an_account_further_up_a_chain_whose_policy_was_not_read_is_could_not_ju
          ("pull", "push", "move-tags"))]  # what the writer role allows
 
 
+def test_an_account_named_in_upper_case_is_the_same_account() -> None:
+    """IAM members are case-insensitive emails; the source reads (and records) each account lower-cased."""
+    registry_state, context = chain_state("ci")
+    shouting = grant(REPO, "roles/artifactregistry.writer", f"serviceAccount:{account('ci').upper()}")
+    registry_state = state(shouting, *registry_state.grants[1:], context=context)
+    result = compute(registry_state, context)
+    assert result.not_judged == ()
+    assert any(a.member == "user:carol@example.com" and a.capability == "push" for a in result.accesses)
+
+
 def test_google_managed_accounts_are_not_followed() -> None:
     agent = "service-1001@gcp-sa-artifactregistry.iam.gserviceaccount.com"
     context = AccessContext(parents=PARENTS, roles=roles("roles/artifactregistry.writer"))
