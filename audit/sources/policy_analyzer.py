@@ -125,6 +125,7 @@ class _Analyzer:
         self.retry = read_retry(retry_deadline)
         self.state = _State()
         self.cache: dict[tuple[str, frozenset[str]], list[_Binding] | str] = {}
+        self.accounts: dict[str, tuple[str, _Where] | None] = {}  # each account is searched for once a scan
 
     def close(self) -> None:
         self.client.transport.close()  # type: ignore[no-untyped-call]
@@ -154,6 +155,11 @@ class _Analyzer:
     def account(self, email: str) -> tuple[str, _Where] | None:
         """The Cloud Asset full name of the service account with this email and its project, or None when the
         search does not find exactly one whose email attribute it is."""
+        if email not in self.accounts:
+            self.accounts[email] = self._search_account(email)
+        return self.accounts[email]
+
+    def _search_account(self, email: str) -> tuple[str, _Where] | None:
         try:
             results = list(self._call(lambda: self.client.search_all_resources(
                 request={"scope": self.scope, "asset_types": [ACCOUNT_TYPE], "query": f'"{email}"'},
