@@ -149,8 +149,8 @@ def test_a_chain_of_four_accounts_is_followed_and_a_fifth_is_could_not_judge() -
     result = compute(registry_state, context)
     assert not any(a.member == "user:carol@example.com" for a in result.accesses)
     assert {(n.resource, n.reason) for n in result.not_judged} == {
-        (REPO, f"who may act as service account {account('a5')} is not followed: it is reached through a chain of "
-               "4 service accounts")}
+        (REPO, f"who may act as service account {account('a5')} is not followed: it acts through a chain of 4 "
+               "service accounts already, the longest followed")}
 
 
 def test_an_account_further_up_a_chain_whose_policy_was_not_read_is_could_not_judge() -> None:

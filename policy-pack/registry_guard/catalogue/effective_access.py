@@ -222,8 +222,8 @@ def follow_impersonation(resource: ResourceRef, paths: dict[tuple[str, Capabilit
         for email, holds in sorted(held.items()):
             at_stake = tuple(sorted({c for c, _ in holds}, key=CAPABILITIES.index))
             actors = acting(email) if depth < MAX_HOPS else (
-                f"who may act as service account {email} is not followed: it is reached through a chain of "
-                f"{MAX_HOPS} service accounts")
+                f"who may act as service account {email} is not followed: it acts through a chain of {MAX_HOPS} "
+                "service accounts already, the longest followed")
             if isinstance(actors, str):
                 gap.append(NotJudged(resource, actors, at_stake))
                 continue

@@ -103,8 +103,8 @@ CASES: list[Case] = [
     DeployStack(
         name="a chain longer than four accounts could not be judged",
         resources=[PUSHER, *chain("a2", "a3", "a4", "a5"), person_acting_as(sa("a5"))],
-        expect=CannotJudge(f"who may act as {sa('a5')} is not followed: it writes to the registry only through a "
-                           "chain of more than 4 service accounts"),
+        expect=CannotJudge(f"who may act as {sa('a5')} is not followed: it acts through a chain of 4 service "
+                           "accounts already, the longest followed"),
     ),
     DeployStack(
         name="two accounts that may act as each other, neither writing, is no path",

@@ -64,8 +64,8 @@ def check(rule: Rule, inputs: Inputs) -> Iterator[Finding | Undetermined]:
     reach, cut = _chains(writes, acting)
     for account in cut:
         yield rule.undetermined(str(ResourceRef("service-account", account)),
-                                f"who may act as {account} is not followed: it writes to the registry only "
-                                f"through a chain of more than {MAX_HOPS} service accounts")
+                                f"who may act as {account} is not followed: it acts through a chain of "
+                                f"{MAX_HOPS} service accounts already, the longest followed")
     for act_grant, act_role, principal in acting:
         account = act_grant.target.name
         if names_unknown(account) and writes:
