@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +39,10 @@ WITH_OPTIONS: dict[str, Callable[[Report, RenderOptions], str]] = {
     markdown.NAME: lambda report, options: markdown.render(report, options=options),
 }
 MANIFEST_SUFFIX = ".sha256"
+# A staging or probe file this old was left by a run that was killed mid-write (a live one renames or removes
+# its own within seconds); the next write sweeps it, so it is never shipped with the reports.
+STALE_AFTER_S = 3600.0
+_STAGING = re.compile(r"^\.registry-guard-(?:probe-.*|[a-z]+\.[a-z0-9.]+\..+\.tmp)$")
 
 
 def render(report: Report, name: str, options: RenderOptions = DEFAULT) -> str:
@@ -128,6 +135,7 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str],
     stem = f"registry-guard-{report.kind}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        sweep_stale(directory, time.time())
         for name in [*dict.fromkeys(formats), None]:
             # None: the manifest, last, over what was written (read back from the disk).
             suffix = MANIFEST_SUFFIX if name is None else FORMATS[name][0]
@@ -154,6 +162,22 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str],
         staged.discard()
         raise
     return staged
+
+
+def sweep_stale(directory: Path, now: float) -> list[str]:
+    """Remove staging and probe files left in `directory` by killed runs (older than STALE_AFTER_S at `now`);
+    the names removed. Only regular files of our own naming; what cannot be removed stays."""
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if not _STAGING.match(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER_S:
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+    return removed
 
 
 def write_reports(report: Report, directory: Path, formats: Sequence[str],

@@ -8,9 +8,11 @@ which the audit runs; those cases skip where the kernel does not allow one."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,3 +174,36 @@ def test_a_planted_link_is_never_written_through(registry: LocalRegistry, tmp_pa
     # The next run says it replaced this one.
     again = run_cli(["scan", "--registry", registry.url, "--timeout", "2", "--quiet"], out)
     assert "(replaced the earlier file of that name)" in again.stdout
+
+
+def test_staging_files_a_killed_run_left_are_swept_by_the_next_write(registry: LocalRegistry, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    two_days_ago = time.time() - 2 * 86400
+    stale = [out / ".registry-guard-scan.json.k1ll3d.tmp", out / ".registry-guard-probe-x0y1z2"]
+    for path in stale:
+        path.write_text("{half a report")
+        os.utime(path, (two_days_ago, two_days_ago))
+    fresh = out / ".registry-guard-scan.html.wr1t1n.tmp"  # another run may be writing it right now
+    fresh.write_text("<html>")
+    mine = out / ".registry-guard-notes.txt"  # not a name the audit writes
+    mine.write_text("keep")
+    os.utime(mine, (two_days_ago, two_days_ago))
+    run = run_cli(["scan", "--registry", registry.url, "--timeout", "2", "--quiet"], out)
+    run.assert_clean_exit()
+    assert not any(path.exists() for path in stale)
+    assert fresh.exists() and mine.read_text() == "keep"
+
+
+def test_the_sweep_keeps_links_and_young_files(tmp_path: Path) -> None:
+    from audit.formats import STALE_AFTER_S, sweep_stale
+
+    target = tmp_path / "elsewhere"
+    target.write_text("x")
+    (tmp_path / ".registry-guard-scan.json.l1nk.tmp").symlink_to(target)
+    young = tmp_path / ".registry-guard-scan.csv.y0ung.tmp"
+    young.write_text("x")
+    born = young.stat().st_mtime
+    assert sweep_stale(tmp_path, born + STALE_AFTER_S - 1) == []
+    assert sweep_stale(tmp_path, born + STALE_AFTER_S + 1) == [young.name]
+    assert target.exists() and (tmp_path / ".registry-guard-scan.json.l1nk.tmp").is_symlink()
