@@ -111,8 +111,7 @@ def check_output_directory(directory: Path) -> None:
     # behind, and the reports' writing creates it for real.
     created = [d for d in (directory, *directory.parents) if not d.exists()]
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".registry-guard-probe-")
+        fd, probe = _new_file(directory, ".registry-guard-probe-", "")
         try:
             os.write(fd, b"probe")
         finally:
@@ -142,7 +141,7 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str],
             final = directory / f"{stem}{suffix}"
             if final.is_dir() and not final.is_symlink():
                 raise ReportWriteError(f"{final}: cannot write report (a directory is in the way)")
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{final.name}.", suffix=".tmp")
+            fd, tmp = _new_file(directory, f".{final.name}.", ".tmp")
             staged.files.append((Path(tmp), final))
             os.fchmod(fd, _FILE_MODE)  # mkstemp's 0600 would hide the reports from the job that ships them
             # newline="" so CSV's \r\n row ends are written as the csv module made them.
@@ -162,6 +161,17 @@ def stage_reports(report: Report, directory: Path, formats: Sequence[str],
         staged.discard()
         raise
     return staged
+
+
+def _new_file(directory: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """A new file in `directory` (mkstemp: unique, O_EXCL, mode 0600), making the directory if need be. Another
+    run's output probe may remove the directory it found missing between our mkdir and our file: try again."""
+    for _ in range(2):
+        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            return tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
+    directory.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
 
 
 def sweep_stale(directory: Path, now: float) -> list[str]:

@@ -207,3 +207,27 @@ def test_the_sweep_keeps_links_and_young_files(tmp_path: Path) -> None:
     assert sweep_stale(tmp_path, born + STALE_AFTER_S - 1) == []
     assert sweep_stale(tmp_path, born + STALE_AFTER_S + 1) == [young.name]
     assert target.exists() and (tmp_path / ".registry-guard-scan.json.l1nk.tmp").is_symlink()
+
+
+def test_a_directory_another_run_removes_under_us_is_made_again(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs probing one output that did not exist: one may remove the directory between the other's mkdir
+    and its file. The probe (and the reports' staging) makes it again instead of failing."""
+    import tempfile
+
+    from audit.formats import check_output_directory
+
+    output = tmp_path / "new"
+    real = tempfile.mkstemp
+    calls = []
+
+    def removed_once(*args: object, **kwargs: object) -> tuple[int, str]:
+        calls.append(args)
+        if len(calls) == 1:
+            output.rmdir()  # the other run's probe, finishing
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(tempfile, "mkstemp", removed_once)
+    check_output_directory(output)
+    assert len(calls) == 2 and not output.exists()  # probed, then removed as it found it: missing
