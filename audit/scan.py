@@ -394,20 +394,25 @@ def write_outputs(report: Report, pending: PendingSnapshot | None, directory: Pa
     options = options or DEFAULT
     staged = stage_reports(report, directory, formats, options)
     if pending is not None:
-        try:
-            where = pending.commit()
-        except HistoryError as exc:
-            history = {k: v for k, v in report.history.items() if k != "snapshot"}
-            report = dataclasses.replace(
-                report, complete=False, history=history,
-                errors=(*report.errors, ScanError("history", pending.history.location, str(exc))))
-        else:
-            if where == report.history.get("snapshot"):
-                return report, staged.publish()
-            report = dataclasses.replace(report, history={**report.history, "snapshot": where})
-        staged.discard()
-        staged = stage_reports(report, directory, formats, options)
+        stored = _store_snapshot(report, pending)
+        if stored is not report:
+            staged.discard()
+            report, staged = stored, stage_reports(stored, directory, formats, options)
     return report, staged.publish()
+
+
+def _store_snapshot(report: Report, pending: PendingSnapshot) -> Report:
+    """Store the history snapshot; the report as it must then read (where the snapshot went, or incomplete
+    saying why it could not be stored), or `report` itself when it already says all that."""
+    try:
+        where = pending.commit()
+    except HistoryError as exc:
+        history = {k: v for k, v in report.history.items() if k != "snapshot"}
+        return dataclasses.replace(report, complete=False, history=history,
+                                   errors=(*report.errors, ScanError("history", pending.history.location, str(exc))))
+    if where == report.history.get("snapshot"):
+        return report
+    return dataclasses.replace(report, history={**report.history, "snapshot": where})
 
 
 def write_stream(report: Report, pending: PendingSnapshot | None, name: str, out: TextIO,
@@ -420,18 +425,9 @@ def write_stream(report: Report, pending: PendingSnapshot | None, name: str, out
 
     text = render(report, name, options or DEFAULT)
     if pending is not None:
-        try:
-            where = pending.commit()
-        except HistoryError as exc:
-            history = {k: v for k, v in report.history.items() if k != "snapshot"}
-            report = dataclasses.replace(
-                report, complete=False, history=history,
-                errors=(*report.errors, ScanError("history", pending.history.location, str(exc))))
-            text = render(report, name, options or DEFAULT)
-        else:
-            if where != report.history.get("snapshot"):
-                report = dataclasses.replace(report, history={**report.history, "snapshot": where})
-                text = render(report, name, options or DEFAULT)
+        stored = _store_snapshot(report, pending)
+        if stored is not report:
+            report, text = stored, render(stored, name, options or DEFAULT)
     out.write(text)
     out.flush()
     return report
