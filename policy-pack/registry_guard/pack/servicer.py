@@ -121,8 +121,6 @@ class SharedDecodeServicer(AdvisoryReports):
         return response
 
     def _analyze(self, request: Any, response: Any) -> None:
-        pack_name: str = self._PolicyAnalyzerServicer__policy_pack_name
-        pack_version: str = self._PolicyAnalyzerServicer__policy_pack_version
         stack_tags: Mapping[str, str] = self._PolicyAnalyzerServicer__stack_tags
         decoded: tuple[Any, PolicyResourceOptions, PolicyProviderResource | None] | None = None
         for policy in self._policies():
@@ -150,31 +148,38 @@ class SharedDecodeServicer(AdvisoryReports):
                 request.type, decoded[0], request.urn, request.name, decoded[1], decoded[2],
                 self._get_policy_config(policy.name), stack_tags,
             )
-            try:
-                result = policy.validate(args, report_violation)
-                if isawaitable(result):
-                    loop = asyncio.new_event_loop()
-                    loop.run_until_complete(result)
-                    loop.close()
-            except UnknownValueError as exc:
-                response.diagnostics.append(
-                    proto.AnalyzeDiagnostic(
-                        policyName=policy.name,
-                        policyPackName=pack_name,
-                        policyPackVersion=pack_version,
-                        message=(
-                            f"can't run policy '{policy.name}' from policy pack "
-                            f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
-                        ),
-                        urn="",
-                        description=policy.description,
-                        enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
-                    )
+            self._validate(policy, args, report_violation, response)
+
+    def _validate(self, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+        """Run one policy as the SDK's Analyze and AnalyzeStack loops do: a value unknown at preview becomes an
+        advisory diagnostic, a policy that does not apply is reported as such."""
+        pack_name: str = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version: str = self._PolicyAnalyzerServicer__policy_pack_version
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                loop.run_until_complete(result)
+                loop.close()
+        except UnknownValueError as exc:
+            response.diagnostics.append(
+                proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack_name,
+                    policyPackVersion=pack_version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
                 )
-            except sdk._NotApplicableError as exc:
-                response.not_applicable.append(
-                    proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
-                )
+            )
+        except sdk._NotApplicableError as exc:
+            response.not_applicable.append(
+                proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
+            )
 
     def AnalyzeStack(self, request: Any, _context: Any) -> Any:
         self._configure_runtime_settings()
@@ -186,8 +191,6 @@ class SharedDecodeServicer(AdvisoryReports):
     def _analyze_stack(self, request: Any, response: Any) -> None:
         """The SDK's AnalyzeStack loop, decoding the resources once for all stack policies instead of once each
         (and, as there, only when some stack policy runs)."""
-        pack_name: str = self._PolicyAnalyzerServicer__policy_pack_name
-        pack_version: str = self._PolicyAnalyzerServicer__policy_pack_version
         stack_tags: Mapping[str, str] = self._PolicyAnalyzerServicer__stack_tags
         resources: list[PolicyResource] | None = None
         for policy in self._policies():
@@ -202,31 +205,7 @@ class SharedDecodeServicer(AdvisoryReports):
             if resources is None:
                 resources = self._stack_resources(request)
             args = StackValidationArgs(resources, self._get_policy_config(policy.name), stack_tags)
-            try:
-                result = policy.validate(args, report_violation)
-                if isawaitable(result):
-                    loop = asyncio.new_event_loop()
-                    loop.run_until_complete(result)
-                    loop.close()
-            except UnknownValueError as exc:
-                response.diagnostics.append(
-                    proto.AnalyzeDiagnostic(
-                        policyName=policy.name,
-                        policyPackName=pack_name,
-                        policyPackVersion=pack_version,
-                        message=(
-                            f"can't run policy '{policy.name}' from policy pack "
-                            f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
-                        ),
-                        urn="",
-                        description=policy.description,
-                        enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
-                    )
-                )
-            except sdk._NotApplicableError as exc:
-                response.not_applicable.append(
-                    proto.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
-                )
+            self._validate(policy, args, report_violation, response)
 
     def _stack_resources(self, request: Any) -> list[PolicyResource]:
         """The request's resources as the SDK builds them: decoded, with parents and dependencies linked."""
