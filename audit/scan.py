@@ -24,7 +24,7 @@ from .errors import ScanError
 from .report import Report, Waiver, build_report, finding_from_json, inventory_of
 from .sharding import in_shard
 from .sources.history import History, HistoryError, HistoryRead, Snapshot, next_snapshot, open_history, snapshot_name
-from .sources.source import Source
+from .sources.source import Source, SourceRead
 from .waivers import apply_waivers
 
 Progress = Callable[[str], None]
@@ -106,6 +106,14 @@ class _Collected:
     target: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     requests: int = 0
+
+    def add(self, read: SourceRead) -> None:
+        """What one source read joins what the others read."""
+        self.state = self.state.merged(read.state)
+        self.errors.extend(read.errors)
+        self.unread.update(read.unread)
+        self.requests += read.requests or 0
+        read.target.add_to(self.target)
 
 
 def _sources(options: ScanOptions) -> list[Source]:
@@ -190,11 +198,7 @@ def _read_sources(options: ScanOptions, progress: Progress) -> _Collected:
             continue
         finally:
             out.timings[source.key] = time.perf_counter() - started
-        out.state = out.state.merged(read.state)
-        out.errors.extend(read.errors)
-        out.unread.update(read.unread)
-        out.requests += read.requests or 0
-        read.target.add_to(out.target)
+        out.add(read)
     return out
 
 
@@ -216,10 +220,7 @@ def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> N
             fallback = f"Policy Analyzer could not be used on the organization ({exc}): the local backend was used"
         else:
             out.timings["effective_access"] = time.perf_counter() - started
-            out.state = out.state.merged(read.state)
-            out.errors.extend(read.errors)
-            out.requests += read.requests or 0
-            read.target.add_to(out.target)
+            out.add(read)
             return
     progress("reading effective access (Resource Manager, IAM)")
     try:
@@ -235,10 +236,7 @@ def _read_access(options: ScanOptions, out: _Collected, progress: Progress) -> N
         return
     finally:
         out.timings["effective_access"] = time.perf_counter() - started
-    out.state = out.state.merged(read.state)
-    out.errors.extend(read.errors)
-    out.requests += read.requests or 0
-    read.target.add_to(out.target)
+    out.add(read)
     if fallback is not None:
         out.target["effective_access"] = {**out.target.get("effective_access", {}), "fallback": fallback}
 
