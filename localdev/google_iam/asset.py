@@ -83,22 +83,19 @@ class AssetFake(GoogleApiFake):
                       "additionalAttributes": {"email": account.email, "oauth2ClientId": account.unique_id},
                       "parentFullResourceName": CRM + project,
                       "parentAssetType": "cloudresourcemanager.googleapis.com/Project"}
-        ancestry = self.estate.ancestry(project)
-        folders = [n for n in ancestry if n.startswith("folders/")]
-        if folders:
-            body["folders"] = folders
-        organization = next((n for n in ancestry if n.startswith("organizations/")), None)
-        if organization:
-            body["organization"] = organization
-        return body
+        return self._with_ancestry(body, project)
 
     def _resource_json(self, asset: Asset) -> JSON:
-        ancestry = self.estate.ancestry(asset.project)
         body: JSON = {"name": asset.full_name, "assetType": asset.asset_type, "project": asset.project,
                       "displayName": asset.display_name, "location": asset.location,
                       "parentFullResourceName": CRM + asset.project,
                       "parentAssetType": "cloudresourcemanager.googleapis.com/Project",
                       "createTime": "2024-01-01T00:00:00Z", "updateTime": "2024-06-01T00:00:00Z"}
+        return self._with_ancestry(body, asset.project)
+
+    def _with_ancestry(self, body: JSON, project: str) -> JSON:
+        """The search result's `folders` and `organization`: the project's ancestry, as the API gives them."""
+        ancestry = self.estate.ancestry(project)
         folders = [n for n in ancestry if n.startswith("folders/")]
         if folders:
             body["folders"] = folders
