@@ -7,12 +7,13 @@ from __future__ import annotations
 import http.server
 import json
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from localdev.loopback import LoopbackServer
 
 from .common import PYTHON, audit_scan_argv, fmt_s, median, print_table, run_process, settings_file, verdict
 from .estate import SeededRegistry
@@ -55,15 +56,11 @@ def google_listing_stub(expected: dict[str, dict[str, str]]) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(Handler, "bench-front")
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 def run(reg: SeededRegistry, *, concurrency: int, repeat: int, out: Path) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from localdev.cosign import new_key, public_pem, sign_image
+from localdev.loopback import LoopbackServer
 from localdev.oci_push import seed_model_registry
 from localdev.oci_registry import LocalRegistry
 
@@ -108,15 +109,11 @@ def google_front(upstream: str, expected: dict[str, dict[str, str]]) -> Iterator
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(Handler, "bench-front")
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", counts
+        yield f"http://127.0.0.1:{server.port}", counts
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
         client.close()
 
 

@@ -37,12 +37,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localdev.artifact_registry import error_body
+from localdev.loopback import LoopbackServer
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                          "upgrade", "content-length"})
@@ -189,30 +190,20 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> FaultProxy:
         self._stopping.clear()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fault-proxy", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(_make_handler(self), "fault-proxy")
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # releases stalled requests
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -225,7 +216,7 @@ class FaultProxy:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("proxy is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def host(self) -> str:

@@ -18,10 +18,12 @@ import select
 import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+
+from localdev.loopback import LoopbackServer
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
                          "transfer-encoding", "upgrade"})
@@ -39,13 +41,13 @@ class ForwardProxy:
         self.require_auth = require_auth
         self._requests: list[ProxiedRequest] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the proxy is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def requests(self) -> tuple[ProxiedRequest, ...]:
@@ -62,17 +64,12 @@ class ForwardProxy:
         return header == "Basic " + base64.b64encode(self.require_auth.encode()).decode()
 
     def start(self) -> ForwardProxy:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="forward-proxy").start()
+        self._server = LoopbackServer(_make_handler(self), "forward-proxy")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
 
     def __enter__(self) -> ForwardProxy:

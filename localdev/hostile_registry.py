@@ -20,11 +20,12 @@ import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from localdev.loopback import LoopbackServer
 from localdev.tls import TlsFiles
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -77,14 +78,14 @@ class HostileRegistry:
         self.tls = tls
         self._requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the registry is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def host(self) -> str:
@@ -103,22 +104,17 @@ class HostileRegistry:
         return [r for r in self.requests if route_part in r.route]
 
     def start(self) -> HostileRegistry:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
+        context = None
         if self.tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(str(self.tls.cert), str(self.tls.key))
-            server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="hostile-registry").start()
+        self._server = LoopbackServer(_make_handler(self), "hostile-registry", tls=context)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
             self._server = None
 
     def __enter__(self) -> HostileRegistry:

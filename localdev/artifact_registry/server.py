@@ -18,10 +18,12 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from localdev.loopback import LoopbackServer
 
 from .attachments import attachment_json, matches
 from .estate import FakeEstate
@@ -63,32 +65,20 @@ class ArtifactRegistryFake:
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._page_tokens = PageTokens()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> ArtifactRegistryFake:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="ar-fake", daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(_make_handler(self), "ar-fake")
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def __enter__(self) -> ArtifactRegistryFake:
         return self.start()
@@ -105,7 +95,7 @@ class ArtifactRegistryFake:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("fake is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def endpoint(self) -> str:

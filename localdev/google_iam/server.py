@@ -12,13 +12,14 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from localdev.artifact_registry.paging import PageTokens
 from localdev.artifact_registry.wire import JSON, ApiError, error_body
+from localdev.loopback import LoopbackServer
 
 from .estate import IamEstate
 
@@ -74,8 +75,7 @@ class GoogleApiFake:
         self.page_tokens = PageTokens()
         self._requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     def routes(self) -> list[Route]:
         raise NotImplementedError
@@ -125,22 +125,13 @@ class GoogleApiFake:
     def start(self) -> GoogleApiFake:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=self.name, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(_handler(self), self.name)
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def __enter__(self) -> GoogleApiFake:
         return self.start()
@@ -153,7 +144,7 @@ class GoogleApiFake:
     def endpoint(self) -> str:
         if self._server is None:
             raise RuntimeError("not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
 
 def _handler(fake: GoogleApiFake) -> type[BaseHTTPRequestHandler]:
